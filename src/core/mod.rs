@@ -1,0 +1,4 @@
+//! The pure-Rust cores. Nothing here depends on wasm-bindgen or JS types.
+
+pub mod event_buffer;
+pub mod payload;
