@@ -1,0 +1,35 @@
+// tidepool's error classes, and the one place where errors thrown by the wasm core become
+// instances of them (src/wasm/convert.rs throws `Error`s named after these classes).
+
+/** Base class of every error tidepool defines; `code` is a stable string. */
+export class TidepoolError extends Error {
+  constructor(message, fields = {}) {
+    super(message);
+    Object.assign(this, fields);
+  }
+}
+// Set explicitly: minifiers rename classes, and `name` must stay stable.
+TidepoolError.prototype.name = 'TidepoolError';
+
+/** A payload failed validation; `field` is the path of the offending field. */
+export class PayloadError extends TidepoolError {}
+PayloadError.prototype.name = 'PayloadError';
+
+const classesByName = new Map([[PayloadError.prototype.name, PayloadError]]);
+
+/** The error to throw for `error`, thrown by the core: tidepool's own class where it names one. */
+export function liftError(error) {
+  const ErrorClass = error instanceof Error ? classesByName.get(error.name) : undefined;
+  if (ErrorClass === undefined) return error;
+  const { message, name, stack, ...fields } = Object.assign({}, error);
+  return new ErrorClass(error.message, fields);
+}
+
+/** Calls `fn`, lifting what it throws. */
+export function callCore(fn) {
+  try {
+    return fn();
+  } catch (error) {
+    throw liftError(error);
+  }
+}

@@ -1,0 +1,5 @@
+// The runtime-independent API. Each file in entry/ loads the wasm module for its runtime,
+// then re-exports this module.
+export { EventBuffer } from './event_buffer.js';
+export { parsePayload, toText, mergeActions } from './payload.js';
+export { TidepoolError, PayloadError } from './errors.js';

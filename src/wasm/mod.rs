@@ -1,0 +1,9 @@
+//! wasm-bindgen bindings: the only code that knows about `JsValue`.
+//!
+//! One module per exported class or function group, plus `convert`, the one place where
+//! values cross the boundary. Classes here are internal (`*Core`): the public JS classes in
+//! `js/` wrap them to add bound methods, callbacks and error classes.
+
+mod convert;
+mod event_buffer;
+mod payload;

@@ -1,0 +1,53 @@
+//! `parsePayload`, `toText`, `mergeActions`: the connector payload functions.
+
+use crate::core::payload::{self, ActionsPayload, Payload, PayloadError};
+use crate::wasm::convert;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(js_name = parsePayload)]
+pub fn parse_payload(value: JsValue) -> Result<JsValue, JsValue> {
+    convert::to_js(&parse(value)?)
+}
+
+#[wasm_bindgen(js_name = toText)]
+pub fn to_text(value: JsValue) -> Result<String, JsValue> {
+    Ok(payload::to_text(&parse(value)?))
+}
+
+#[wasm_bindgen(js_name = mergeActions)]
+pub fn merge_actions(list: JsValue) -> Result<JsValue, JsValue> {
+    if !js_sys::Array::is_array(&list) {
+        return Err(convert::type_error(&format!(
+            "mergeActions expects an array of actions payloads, got {}",
+            convert::describe(&list)
+        )));
+    }
+    let batches = js_sys::Array::from(&list)
+        .iter()
+        .enumerate()
+        .map(|(i, item)| match parse(item) {
+            Ok(Payload::Actions(batch)) => Ok(batch),
+            Ok(Payload::Summary(_)) => Err(payload_error(PayloadError {
+                field: format!("[{i}].type"),
+                problem: "expected \"actions\", got \"summary\"".into(),
+            })),
+            Err(error) => Err(error),
+        })
+        .collect::<Result<Vec<ActionsPayload>, JsValue>>()?;
+    let merged = payload::merge_actions(&batches).map_err(payload_error)?;
+    convert::to_js(&Payload::Actions(merged))
+}
+
+fn parse(value: JsValue) -> Result<Payload, JsValue> {
+    let json: serde_json::Value = convert::from_js(value, "payload")?;
+    payload::parse_payload(&json).map_err(payload_error)
+}
+
+fn payload_error(error: PayloadError) -> JsValue {
+    convert::tidepool_error(
+        "PayloadError",
+        "INVALID_PAYLOAD",
+        &error.to_string(),
+        &[("field", JsValue::from_str(&error.field))],
+    )
+}
