@@ -5,10 +5,5 @@ import { initSync } from '../wasm/tidepool.js';
 
 initSync({ module: wasmModule });
 
-/** Resolved once the wasm module is ready (already, in this runtime). */
-export const ready = Promise.resolve();
-/** Idempotent; the module is already loaded in this runtime. */
-export function init() {
-  return ready;
-}
+export { ready, init } from './loaded.js';
 export * from '../index.js';
