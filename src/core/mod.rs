@@ -2,3 +2,4 @@
 
 pub mod event_buffer;
 pub mod payload;
+pub mod event_log;
