@@ -5,7 +5,7 @@
 //! properties carry `code` and the class's fields; `js/errors.js` lifts them into instances
 //! of the exported classes.
 
-use serde::{de::DeserializeOwned, Serialize};
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 /// Largest integer a JS number holds exactly.
@@ -16,11 +16,6 @@ pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
     value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .map_err(|error| type_error(&error.to_string()))
-}
-
-/// A Rust value from JS data; `what` names the argument in the error message.
-pub fn from_js<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, JsValue> {
-    serde_wasm_bindgen::from_value(value).map_err(|error| type_error(&format!("{what}: {error}")))
 }
 
 /// An optional count: `undefined` or `null` gives `None`; otherwise a non-negative
@@ -58,7 +53,12 @@ pub fn range_error(message: &str) -> JsValue {
 }
 
 /// One of tidepool's own errors, to be lifted by `js/errors.js` into the class `name`.
-pub fn tidepool_error(name: &str, code: &str, message: &str, fields: &[(&str, JsValue)]) -> JsValue {
+pub fn tidepool_error(
+    name: &str,
+    code: &str,
+    message: &str,
+    fields: &[(&str, JsValue)],
+) -> JsValue {
     let error = js_sys::Error::new(message);
     error.set_name(name);
     let set = |key: &str, value: &JsValue| {
@@ -91,4 +91,122 @@ pub fn describe(value: &JsValue) -> String {
         return "undefined".into();
     }
     value.js_typeof().as_string().unwrap_or_default()
+}
+
+/// JSON data from a JS value, with the rules of `JSON.stringify` made strict: only plain
+/// objects, arrays, strings, finite numbers, booleans and `null` are accepted; object
+/// properties whose value is `undefined` are left out. Anything else (a function, a BigInt,
+/// a symbol, `undefined` elsewhere, `NaN`/`Infinity`, a class instance, a cycle) is a
+/// [`NotJson`] error naming where it is.
+pub fn json_from_js(value: &JsValue) -> Result<serde_json::Value, NotJson> {
+    let object_prototype = js_sys::Object::get_prototype_of(&js_sys::Object::new());
+    let mut walk = JsonWalk {
+        object_prototype,
+        ancestors: Vec::new(),
+    };
+    walk.value(value, "")
+}
+
+/// A JS value that is not JSON data: `path` is where (`items[2].name`, empty for the value
+/// itself), `problem` what is wrong there.
+pub struct NotJson {
+    pub path: String,
+    pub problem: String,
+}
+
+struct JsonWalk {
+    object_prototype: js_sys::Object,
+    /// The objects and arrays enclosing the value being converted, to detect cycles.
+    ancestors: Vec<JsValue>,
+}
+
+impl JsonWalk {
+    fn value(&mut self, value: &JsValue, path: &str) -> Result<serde_json::Value, NotJson> {
+        let fail = |problem: String| NotJson {
+            path: path.to_string(),
+            problem,
+        };
+        use serde_json::Value;
+        if value.is_null() {
+            return Ok(Value::Null);
+        }
+        if let Some(flag) = value.as_bool() {
+            return Ok(Value::Bool(flag));
+        }
+        if let Some(number) = value.as_f64() {
+            return serde_json::Number::from_f64(number)
+                .map(Value::Number)
+                .ok_or_else(|| fail(format!("{number} is not a finite number")));
+        }
+        if let Some(text) = value.as_string() {
+            return Ok(Value::String(text));
+        }
+        if !value.is_object() {
+            return Err(fail(format!("{} is not JSON data", describe_kind(value))));
+        }
+        if self.ancestors.iter().any(|ancestor| ancestor == value) {
+            return Err(fail("the value contains a cycle".into()));
+        }
+        self.ancestors.push(value.clone());
+        let converted = if js_sys::Array::is_array(value) {
+            self.array(value, path)
+        } else {
+            self.object(value, path)
+        };
+        self.ancestors.pop();
+        converted
+    }
+
+    fn array(&mut self, value: &JsValue, path: &str) -> Result<serde_json::Value, NotJson> {
+        js_sys::Array::from(value)
+            .iter()
+            .enumerate()
+            .map(|(i, item)| self.value(&item, &format!("{path}[{i}]")))
+            .collect::<Result<Vec<_>, _>>()
+            .map(serde_json::Value::Array)
+    }
+
+    fn object(&mut self, value: &JsValue, path: &str) -> Result<serde_json::Value, NotJson> {
+        let object = js_sys::Object::from(value.clone());
+        let prototype = js_sys::Object::get_prototype_of(value);
+        if !(prototype.is_null() || prototype == self.object_prototype) {
+            return Err(NotJson {
+                path: path.to_string(),
+                problem: format!("expected a plain object, got {}", describe_kind(value)),
+            });
+        }
+        let mut map = serde_json::Map::new();
+        for key in js_sys::Object::keys(&object).iter() {
+            let key = key.as_string().unwrap_or_default();
+            let item = js_sys::Reflect::get(&object, &JsValue::from_str(&key)).unwrap_or_default();
+            if item.is_undefined() {
+                continue;
+            }
+            let item_path = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            map.insert(key, self.value(&item, &item_path)?);
+        }
+        Ok(serde_json::Value::Object(map))
+    }
+}
+
+/// What kind of JS value this is, for messages: "a function", "a BigInt", "a Date", ...
+fn describe_kind(value: &JsValue) -> String {
+    if value.is_undefined() {
+        return "undefined".into();
+    }
+    if value.is_function() {
+        return "a function".into();
+    }
+    if value.is_bigint() {
+        return "a BigInt".into();
+    }
+    if value.is_symbol() {
+        return "a symbol".into();
+    }
+    let constructor = js_sys::Object::from(value.clone()).constructor().name();
+    format!("a {}", String::from(constructor))
 }

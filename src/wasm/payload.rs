@@ -39,7 +39,12 @@ pub fn merge_actions(list: JsValue) -> Result<JsValue, JsValue> {
 }
 
 fn parse(value: JsValue) -> Result<Payload, JsValue> {
-    let json: serde_json::Value = convert::from_js(value, "payload")?;
+    let json = convert::json_from_js(&value).map_err(|not_json| {
+        payload_error(PayloadError {
+            field: not_json.path,
+            problem: not_json.problem,
+        })
+    })?;
     payload::parse_payload(&json).map_err(payload_error)
 }
 
