@@ -59,11 +59,11 @@ test('parsePayload throws PayloadError naming the field', () => {
     [{ type: 'summary', product_id: new Date(0) }, 'product_id'],
     [(() => { const p = { type: 'actions', actions: [{}] }; p.actions[0].self = p; return p; })(), 'actions[0].self'],
   ];
-  for (const [value, field] of cases) {
+  for (const [caseIndex, [value, field]] of cases.entries()) {
     assert.throws(() => parsePayload(value), (error) => {
       assert.ok(error instanceof PayloadError && error instanceof TidepoolError, String(error));
       assert.equal(error.code, 'INVALID_PAYLOAD');
-      assert.equal(error.field, field, JSON.stringify(value));
+      assert.equal(error.field, field, `case ${caseIndex}`);
       assert.equal(error.name, 'PayloadError');
       if (field) assert.ok(error.message.startsWith(`${field}: `), error.message);
       return true;
