@@ -9,7 +9,7 @@ import { Miniflare } from 'miniflare';
 import { build as viteBuild } from 'vite';
 import { prepareConsumer, repoRoot } from '../helpers/consumer.mjs';
 import { run } from '../helpers/run.mjs';
-import { serveDirectory } from '../helpers/static_server.mjs';
+import { serveDirectory } from '../../scripts/static_server.mjs';
 import { launchChromium, resultOfPage } from '../helpers/chromium.mjs';
 import { conformanceCheckCount } from '../conformance/suite.mjs';
 

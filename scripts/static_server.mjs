@@ -1,4 +1,4 @@
-// A static file server on 127.0.0.1 and a free port, for pages the browser tests load.
+// A static file server on 127.0.0.1, for the demo (`npm run demo`) and the browser tests.
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
@@ -13,16 +13,22 @@ const TYPES = {
   '.svg': 'image/svg+xml',
 };
 
-/** Serves `root`; resolves to `{ url, close }`. */
-export async function serveDirectory(root) {
+/**
+ * Serves `root` on `port` (0: a free one); `mounts` maps URL prefixes such as `/pkg/` to
+ * other directories. Resolves to `{ url, close }`.
+ */
+export async function serveDirectory(root, { port = 0, mounts = {} } = {}) {
   const server = createServer(async (request, response) => {
     const path = normalize(decodeURIComponent(new URL(request.url, 'http://x').pathname));
     if (path === '/favicon.ico') {
       response.writeHead(204).end();
       return;
     }
-    const file = join(root, path.endsWith('/') ? `${path}index.html` : path);
-    if (!file.startsWith(root)) {
+    const prefix = Object.keys(mounts).find((mount) => path.startsWith(mount));
+    const base = prefix ? mounts[prefix] : root;
+    const relative = prefix ? path.slice(prefix.length - 1) : path;
+    const file = join(base, relative.endsWith('/') ? `${relative}index.html` : relative);
+    if (!file.startsWith(base)) {
       response.writeHead(403).end();
       return;
     }
@@ -34,7 +40,7 @@ export async function serveDirectory(root) {
       response.writeHead(404).end('not found');
     }
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${server.address().port}`,
     close: () => new Promise((resolve) => server.close(resolve)),
