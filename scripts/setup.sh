@@ -27,7 +27,8 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$bindgen_ver
 fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm devDependencies"
-  npm ci --no-audit --no-fund
+  # npm ci rejects this lock file: it lacks the optional per-platform packages of `deno`.
+  npm install --no-audit --no-fund
 fi
 if [ "${SETUP_BROWSER:-1}" = 1 ] && [ ! -x /usr/bin/chromium ]; then
   if [ "$(id -u)" = 0 ]; then

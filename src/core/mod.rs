@@ -1,5 +1,6 @@
 //! The pure-Rust cores. Nothing here depends on wasm-bindgen or JS types.
 
+pub mod activity;
 pub mod event_buffer;
 pub mod event_log;
 pub mod payload;

@@ -1,0 +1,501 @@
+//! Building outgoing envelopes: fresh ids, timestamps and every reference field.
+//!
+//! Randomness enters only through [`build_envelope`] (the platform source, via getrandom);
+//! [`build_envelope_with`] takes the random source as a parameter for deterministic tests.
+
+use std::fmt;
+
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::constants::envelope_state;
+use super::envelope::Envelope;
+use super::error::ActivityError;
+use super::json::MAX_SAFE_INTEGER;
+
+/// HLC node name when none is given (the reference's fallback when the host has no name).
+pub const DEFAULT_HLC_NODE: &str = "unknown";
+pub const DEFAULT_CONTENT_TYPE: &str = "application/json";
+
+/// Options of `buildEnvelope`, camelCase as JS writes them; absent = the default.
+///
+/// `payload` and `auditProof` accept bytes, an array of byte values or a string (stored
+/// as its UTF-8 bytes); null is empty.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct EnvelopeOptions {
+    /// Required, non-empty.
+    pub producer_id: String,
+    /// Required; any integer (see `message_type` constants).
+    pub message_type: Option<i64>,
+    /// Default `application/json`.
+    pub content_type: Option<String>,
+    #[serde(deserialize_with = "bytes_input")]
+    pub payload: Vec<u8>,
+    /// Generated (UUIDv4) when absent or empty.
+    pub correlation_id: Option<String>,
+    /// Written as `parent_correlation_id` only when given (the reference has no such field).
+    pub parent_correlation_id: Option<String>,
+    /// Default 1.
+    pub sequence_number: Option<i64>,
+    /// Default 0.
+    pub retry_count: Option<i64>,
+    pub idempotency_token: Option<String>,
+    pub repo_id: Option<String>,
+    pub worktree_id: Option<String>,
+    /// Default 0 (no expiry).
+    pub ttl_ms: Option<i64>,
+    /// Default `SENT`; 0-7.
+    pub state: Option<i64>,
+    pub effective_policy_id: Option<String>,
+    #[serde(deserialize_with = "bytes_input")]
+    pub audit_proof: Vec<u8>,
+    pub audit_policy_id: Option<String>,
+    /// The node part of `hlc_timestamp`; default [`DEFAULT_HLC_NODE`].
+    pub hlc_node: Option<String>,
+}
+
+impl EnvelopeOptions {
+    pub fn new(producer_id: impl Into<String>, message_type: i64) -> Self {
+        EnvelopeOptions {
+            producer_id: producer_id.into(),
+            message_type: Some(message_type),
+            ..EnvelopeOptions::default()
+        }
+    }
+}
+
+/// A new envelope with the reference's field set: a fresh UUIDv4 `message_id`,
+/// `correlation_id` generated when absent, `content_length`, `hlc_timestamp`
+/// (`HLC:<unix µs>:0:<node>`), `timestamp: {seconds, nanos}` from `now_ms`, `payload` and
+/// `audit_proof` as bytes, and every other field with its empty default (`""` or `0`).
+pub fn build_envelope(options: &EnvelopeOptions, now_ms: i64) -> Result<Envelope, ActivityError> {
+    build_envelope_with(options, now_ms, &mut fill_from_platform)
+}
+
+/// [`build_envelope`] with `fill_random` as the source of the UUIDs' random bytes.
+pub fn build_envelope_with(
+    options: &EnvelopeOptions,
+    now_ms: i64,
+    fill_random: &mut dyn FnMut(&mut [u8]) -> Result<(), ActivityError>,
+) -> Result<Envelope, ActivityError> {
+    if options.producer_id.is_empty() {
+        return Err(ActivityError::invalid(
+            "producerId",
+            "must be a non-empty string",
+        ));
+    }
+    let message_type = options
+        .message_type
+        .ok_or_else(|| ActivityError::invalid("messageType", "is missing"))?;
+    let sequence_number = non_negative("sequenceNumber", options.sequence_number.unwrap_or(1))?;
+    let retry_count = non_negative("retryCount", options.retry_count.unwrap_or(0))?;
+    let ttl_ms = non_negative("ttlMs", options.ttl_ms.unwrap_or(0))?;
+    let state = options.state.unwrap_or(envelope_state::SENT);
+    if !envelope_state::VALID.contains(&state) {
+        return Err(ActivityError::range(
+            "state",
+            state.to_string(),
+            "an envelope state from 0 to 7",
+        ));
+    }
+
+    let message_id = uuid_v4(fill_random)?;
+    let correlation_id = match non_empty(&options.correlation_id) {
+        Some(id) => id.to_string(),
+        None => uuid_v4(fill_random)?,
+    };
+    let text = |value: &Option<String>| value.clone().unwrap_or_default();
+    let node = non_empty(&options.hlc_node).unwrap_or(DEFAULT_HLC_NODE);
+
+    let mut env = Envelope::new();
+    env.insert_json("message_id", message_id);
+    env.insert_json("idempotency_token", text(&options.idempotency_token));
+    env.insert_json("producer_id", options.producer_id.clone());
+    env.insert_json("correlation_id", correlation_id);
+    if let Some(parent) = &options.parent_correlation_id {
+        env.insert_json("parent_correlation_id", parent.clone());
+    }
+    env.insert_json("sequence_number", sequence_number);
+    env.insert_json("retry_count", retry_count);
+    env.insert_json("message_type", message_type);
+    let content_type = non_empty(&options.content_type).unwrap_or(DEFAULT_CONTENT_TYPE);
+    env.insert_json("content_type", content_type);
+    env.insert_json("content_length", options.payload.len());
+    env.insert_json("repo_id", text(&options.repo_id));
+    env.insert_json("worktree_id", text(&options.worktree_id));
+    env.insert_json("hlc_timestamp", hlc_timestamp(now_ms, node));
+    env.insert_json("timestamp", timestamp(now_ms));
+    env.insert_json("ttl_ms", ttl_ms);
+    env.insert_json("state", state);
+    env.insert_json("effective_policy_id", text(&options.effective_policy_id));
+    env.insert_bytes("payload", options.payload.clone());
+    env.insert_bytes("audit_proof", options.audit_proof.clone());
+    env.insert_json("audit_policy_id", text(&options.audit_policy_id));
+    Ok(env)
+}
+
+/// `HLC:<unix microseconds>:0:<node>`, the reference's stub format (logical counter 0).
+pub fn hlc_timestamp(now_ms: i64, node: &str) -> String {
+    format!("HLC:{}:0:{node}", i128::from(now_ms) * 1000)
+}
+
+/// `{ seconds, nanos }` of `now_ms`, with `0 <= nanos < 1e9` for negative times too.
+pub fn timestamp(now_ms: i64) -> Value {
+    json!({
+        "seconds": now_ms.div_euclid(1000),
+        "nanos": now_ms.rem_euclid(1000) * 1_000_000,
+    })
+}
+
+/// A random (version 4, RFC 9562 variant) UUID in lowercase hyphenated form.
+pub fn uuid_v4(
+    fill_random: &mut dyn FnMut(&mut [u8]) -> Result<(), ActivityError>,
+) -> Result<String, ActivityError> {
+    let mut b = [0u8; 16];
+    fill_random(&mut b)?;
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|byte| format!("{byte:02x}")).collect();
+    Ok(format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    ))
+}
+
+/// Fills `bytes` from the platform's random source.
+pub fn fill_from_platform(bytes: &mut [u8]) -> Result<(), ActivityError> {
+    getrandom::getrandom(bytes).map_err(|e| ActivityError::Randomness {
+        message: e.to_string(),
+    })
+}
+
+fn non_empty(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|s| !s.is_empty())
+}
+
+fn non_negative(field: &str, value: i64) -> Result<i64, ActivityError> {
+    if (0..=MAX_SAFE_INTEGER).contains(&value) {
+        Ok(value)
+    } else {
+        Err(ActivityError::range(
+            field,
+            value.to_string(),
+            "a non-negative integer",
+        ))
+    }
+}
+
+fn bytes_input<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+    deserializer.deserialize_any(BytesInputVisitor)
+}
+
+struct BytesInputVisitor;
+
+impl<'de> Visitor<'de> for BytesInputVisitor {
+    type Value = Vec<u8>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("bytes, an array of byte values, a string or null")
+    }
+
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Vec<u8>, E> {
+        Ok(v.to_vec())
+    }
+
+    fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
+        Ok(v)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Vec<u8>, E> {
+        Ok(v.as_bytes().to_vec())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Vec<u8>, E> {
+        Ok(Vec::new())
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Vec<u8>, E> {
+        Ok(Vec::new())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<u8>, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(byte) = seq.next_element::<u8>()? {
+            out.push(byte);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::activity::constants::message_type;
+    use crate::core::activity::envelope::FieldValue;
+
+    /// A deterministic source: 0, 1, 2, ... across calls.
+    fn counting_source() -> impl FnMut(&mut [u8]) -> Result<(), ActivityError> {
+        let mut next = 0u8;
+        move |bytes: &mut [u8]| {
+            for b in bytes.iter_mut() {
+                *b = next;
+                next = next.wrapping_add(1);
+            }
+            Ok(())
+        }
+    }
+
+    fn build(options: &EnvelopeOptions, now_ms: i64) -> Result<Envelope, ActivityError> {
+        build_envelope_with(options, now_ms, &mut counting_source())
+    }
+
+    #[test]
+    fn builds_the_reference_field_set_with_defaults() {
+        let env = build(
+            &EnvelopeOptions::new("agent-a", message_type::DATA),
+            1_700_000_000_123,
+        )
+        .unwrap();
+        let names: Vec<&str> = env.fields().map(|(name, _)| name).collect();
+        let mut expected = vec![
+            "message_id",
+            "idempotency_token",
+            "producer_id",
+            "correlation_id",
+            "sequence_number",
+            "retry_count",
+            "message_type",
+            "content_type",
+            "content_length",
+            "repo_id",
+            "worktree_id",
+            "hlc_timestamp",
+            "timestamp",
+            "ttl_ms",
+            "state",
+            "effective_policy_id",
+            "payload",
+            "audit_proof",
+            "audit_policy_id",
+        ];
+        expected.sort_unstable();
+        assert_eq!(names, expected);
+        assert_eq!(
+            env.message_id(),
+            Some("00010203-0405-4607-8809-0a0b0c0d0e0f")
+        );
+        assert_eq!(env.correlation_id(), "10111213-1415-4617-9819-1a1b1c1d1e1f");
+        let json = |name| env.get_json(name).cloned().unwrap();
+        assert_eq!(json("idempotency_token"), json!(""));
+        assert_eq!(json("producer_id"), json!("agent-a"));
+        assert_eq!(json("sequence_number"), json!(1));
+        assert_eq!(json("retry_count"), json!(0));
+        assert_eq!(json("message_type"), json!(2));
+        assert_eq!(json("content_type"), json!("application/json"));
+        assert_eq!(json("content_length"), json!(0));
+        assert_eq!(json("repo_id"), json!(""));
+        assert_eq!(json("worktree_id"), json!(""));
+        assert_eq!(
+            json("hlc_timestamp"),
+            json!("HLC:1700000000123000:0:unknown")
+        );
+        assert_eq!(
+            json("timestamp"),
+            json!({"seconds": 1_700_000_000i64, "nanos": 123_000_000})
+        );
+        assert_eq!(json("ttl_ms"), json!(0));
+        assert_eq!(json("state"), json!(envelope_state::SENT));
+        assert_eq!(json("effective_policy_id"), json!(""));
+        assert_eq!(json("audit_policy_id"), json!(""));
+        assert_eq!(env.get_bytes("payload"), Some(&[][..]));
+        assert_eq!(env.get_bytes("audit_proof"), Some(&[][..]));
+        assert_eq!(
+            env.validate_for_record(),
+            Ok("00010203-0405-4607-8809-0a0b0c0d0e0f")
+        );
+    }
+
+    #[test]
+    fn uses_every_given_option() {
+        let options = EnvelopeOptions {
+            content_type: Some("application/octet-stream".into()),
+            payload: vec![0, 159, 255],
+            correlation_id: Some("corr-1".into()),
+            parent_correlation_id: Some("corr-0".into()),
+            sequence_number: Some(7),
+            retry_count: Some(2),
+            idempotency_token: Some("agent-a:op:0011".into()),
+            repo_id: Some("repo".into()),
+            worktree_id: Some("wt".into()),
+            ttl_ms: Some(5000),
+            state: Some(envelope_state::PENDING),
+            effective_policy_id: Some("pol".into()),
+            audit_proof: vec![9, 9],
+            audit_policy_id: Some("audit".into()),
+            hlc_node: Some("node-7".into()),
+            ..EnvelopeOptions::new("agent-a", message_type::TOOL_CALL)
+        };
+        let env = build(&options, 5).unwrap();
+        assert_eq!(env.correlation_id(), "corr-1");
+        assert_eq!(
+            env.get_json("parent_correlation_id"),
+            Some(&json!("corr-0"))
+        );
+        assert_eq!(env.get_json("content_length"), Some(&json!(3)));
+        assert_eq!(env.get_bytes("payload"), Some(&[0, 159, 255][..]));
+        assert_eq!(env.get_bytes("audit_proof"), Some(&[9, 9][..]));
+        assert_eq!(env.get_json("sequence_number"), Some(&json!(7)));
+        assert_eq!(env.get_json("retry_count"), Some(&json!(2)));
+        assert_eq!(env.get_json("ttl_ms"), Some(&json!(5000)));
+        assert_eq!(env.idempotency_token(), "agent-a:op:0011");
+        assert_eq!(env.state(), 2);
+        assert_eq!(
+            env.get_json("hlc_timestamp"),
+            Some(&json!("HLC:5000:0:node-7"))
+        );
+        assert_eq!(
+            env.get_json("timestamp"),
+            Some(&json!({"seconds": 0, "nanos": 5_000_000}))
+        );
+        for (name, value) in [
+            ("repo_id", "repo"),
+            ("worktree_id", "wt"),
+            ("effective_policy_id", "pol"),
+            ("audit_policy_id", "audit"),
+            ("content_type", "application/octet-stream"),
+        ] {
+            assert_eq!(env.get_json(name), Some(&json!(value)), "{name}");
+        }
+    }
+
+    #[test]
+    fn every_build_gets_fresh_platform_uuids() {
+        let options = EnvelopeOptions::new("agent-a", message_type::DATA);
+        let a = build_envelope(&options, 0).unwrap();
+        let b = build_envelope(&options, 0).unwrap();
+        assert_ne!(a.message_id(), b.message_id());
+        assert_ne!(a.message_id().unwrap(), a.correlation_id());
+        for id in [a.message_id().unwrap(), a.correlation_id()] {
+            assert_eq!(id.len(), 36);
+            assert_eq!(&id[14..15], "4", "version nibble of {id}");
+            assert!("89ab".contains(&id[19..20]), "variant of {id}");
+        }
+    }
+
+    #[test]
+    fn an_empty_correlation_id_is_generated() {
+        let options = EnvelopeOptions {
+            correlation_id: Some(String::new()),
+            ..EnvelopeOptions::new("p", 1)
+        };
+        assert_eq!(build(&options, 0).unwrap().correlation_id().len(), 36);
+    }
+
+    #[test]
+    fn negative_times_keep_nanos_non_negative() {
+        assert_eq!(timestamp(-1), json!({"seconds": -1, "nanos": 999_000_000}));
+        assert_eq!(hlc_timestamp(-1, "n"), "HLC:-1000:0:n");
+    }
+
+    #[test]
+    fn bad_options_are_rejected_before_any_randomness_is_used() {
+        let mut calls = 0;
+        let mut source = |_: &mut [u8]| {
+            calls += 1;
+            Ok(())
+        };
+        let cases: Vec<(EnvelopeOptions, &str)> = vec![
+            (
+                EnvelopeOptions::new("", 1),
+                "producerId must be a non-empty string",
+            ),
+            (
+                EnvelopeOptions {
+                    message_type: None,
+                    ..EnvelopeOptions::new("p", 1)
+                },
+                "messageType is missing",
+            ),
+            (
+                EnvelopeOptions {
+                    sequence_number: Some(-1),
+                    ..EnvelopeOptions::new("p", 1)
+                },
+                "sequenceNumber must be a non-negative integer, got -1",
+            ),
+            (
+                EnvelopeOptions {
+                    retry_count: Some(-2),
+                    ..EnvelopeOptions::new("p", 1)
+                },
+                "retryCount must be a non-negative integer, got -2",
+            ),
+            (
+                EnvelopeOptions {
+                    ttl_ms: Some(-3),
+                    ..EnvelopeOptions::new("p", 1)
+                },
+                "ttlMs must be a non-negative integer, got -3",
+            ),
+            (
+                EnvelopeOptions {
+                    state: Some(8),
+                    ..EnvelopeOptions::new("p", 1)
+                },
+                "state must be an envelope state from 0 to 7, got 8",
+            ),
+        ];
+        for (options, message) in cases {
+            let err = build_envelope_with(&options, 0, &mut source).unwrap_err();
+            assert_eq!(err.to_string(), message);
+        }
+        assert_eq!(calls, 0);
+    }
+
+    #[test]
+    fn a_failing_random_source_is_an_error() {
+        let mut failing = |_: &mut [u8]| {
+            Err(ActivityError::Randomness {
+                message: "no entropy".into(),
+            })
+        };
+        let err = build_envelope_with(&EnvelopeOptions::new("p", 1), 0, &mut failing).unwrap_err();
+        assert_eq!(err.code(), "RANDOMNESS_UNAVAILABLE");
+    }
+
+    #[test]
+    fn options_deserialize_from_camel_case() {
+        let options: EnvelopeOptions = serde_json::from_value(json!({
+            "producerId": "agent-a",
+            "messageType": 9,
+            "payload": "hé",
+            "auditProof": [1, 2],
+            "ttlMs": 10,
+            "correlationId": null,
+        }))
+        .unwrap();
+        assert_eq!(options.producer_id, "agent-a");
+        assert_eq!(options.message_type, Some(9));
+        assert_eq!(options.payload, "hé".as_bytes());
+        assert_eq!(options.audit_proof, vec![1, 2]);
+        assert_eq!(options.ttl_ms, Some(10));
+        assert_eq!(options.correlation_id, None);
+        let with_null_payload: EnvelopeOptions =
+            serde_json::from_value(json!({"producerId": "p", "payload": null})).unwrap();
+        assert!(with_null_payload.payload.is_empty());
+        let unknown = serde_json::from_value::<EnvelopeOptions>(json!({"producerID": "p"}));
+        assert!(unknown.unwrap_err().to_string().contains("producerID"));
+        let env = build(&options, 0).unwrap();
+        assert_eq!(
+            env.get("payload"),
+            Some(&FieldValue::Bytes("hé".as_bytes().to_vec()))
+        );
+        assert_eq!(env.get_json("content_length"), Some(&json!(3)));
+    }
+}

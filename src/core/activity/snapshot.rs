@@ -1,0 +1,352 @@
+//! Snapshots in the reference's JSON file format (`JSONFilePersistence`, version "1.0"):
+//!
+//! ```text
+//! { "records": { <id>: { message_id, direction, envelope, ts_ms, ack_stage, error_code, ack_note } },
+//!   "order": [<id>, ...], "version": "1.0" }
+//! ```
+//!
+//! Byte fields of an envelope are written as base64 strings and named, sorted, in the
+//! envelope's `_bytes_fields`. When `payload` is bytes, `_payload_is_b64: true` is written
+//! too: it is the only marker the reference's loader reads, so it can load our snapshots.
+//! Reading accepts both markers (the reference writes only `_payload_is_b64`) and removes
+//! them from the loaded envelopes.
+//!
+//! Reading is strict where the reference is lenient: any malformation is a
+//! `Snapshot { path, problem }` error and nothing is loaded.
+
+use std::collections::HashMap;
+
+use serde_json::{json, Map, Value};
+
+use super::base64;
+use super::buffer::{ActivityBuffer, ActivityBufferOptions};
+use super::constants::ack_stage;
+use super::envelope::{Envelope, FieldValue, BYTES_FIELDS_KEY, PAYLOAD_IS_B64_KEY};
+use super::error::ActivityError;
+use super::json::{any_integer, describe, integer_in};
+use super::record::{ActivityRecord, Direction, STAGE_EXPECTED};
+
+/// The only snapshot version there is.
+pub const SNAPSHOT_VERSION: &str = "1.0";
+
+const RECORD_FIELDS: [&str; 7] = [
+    "message_id",
+    "direction",
+    "envelope",
+    "ts_ms",
+    "ack_stage",
+    "error_code",
+    "ack_note",
+];
+
+impl ActivityBuffer {
+    /// The buffer in the reference file format.
+    pub fn to_snapshot(&self) -> Value {
+        let mut records = Map::new();
+        let mut order = Vec::with_capacity(self.len());
+        for record in self.records() {
+            records.insert(record.message_id.clone(), record_to_snapshot(record));
+            order.push(Value::String(record.message_id.clone()));
+        }
+        json!({ "records": records, "order": order, "version": SNAPSHOT_VERSION })
+    }
+
+    /// A buffer holding a snapshot's records in its order, with fresh statistics.
+    ///
+    /// Errors: any malformation -> `Snapshot`; more records than `options.max_items` ->
+    /// `BufferFull`; bad options -> as [`ActivityBuffer::new`].
+    pub fn from_snapshot(
+        snapshot: &Value,
+        options: ActivityBufferOptions,
+    ) -> Result<Self, ActivityError> {
+        let records = records_from_snapshot(snapshot)?;
+        ActivityBuffer::from_records(records, options)
+    }
+}
+
+/// The snapshot form of an envelope: bytes as base64, named in `_bytes_fields`.
+pub fn envelope_to_snapshot(envelope: &Envelope) -> Value {
+    let mut map = Map::new();
+    let mut bytes_fields = Vec::new();
+    for (name, value) in envelope.fields() {
+        let written = match value {
+            FieldValue::Json(value) => value.clone(),
+            FieldValue::Bytes(bytes) => {
+                bytes_fields.push(Value::String(name.to_owned()));
+                Value::String(base64::encode(bytes))
+            }
+        };
+        map.insert(name.to_owned(), written);
+    }
+    if envelope.get_bytes("payload").is_some() {
+        map.insert(PAYLOAD_IS_B64_KEY.to_owned(), Value::Bool(true));
+    }
+    if !bytes_fields.is_empty() {
+        map.insert(BYTES_FIELDS_KEY.to_owned(), Value::Array(bytes_fields));
+    }
+    Value::Object(map)
+}
+
+/// Reads the snapshot form of an envelope; `path` prefixes error paths.
+pub fn envelope_from_snapshot(value: &Value, path: &str) -> Result<Envelope, ActivityError> {
+    let Value::Object(map) = value else {
+        return Err(must_be(path, "an object", value));
+    };
+    let mut bytes_fields: Vec<String> = Vec::new();
+    match map.get(BYTES_FIELDS_KEY) {
+        None => {}
+        Some(Value::Array(names)) => {
+            for (i, name) in names.iter().enumerate() {
+                let name_path = format!("{path}.{BYTES_FIELDS_KEY}[{i}]");
+                let Value::String(name) = name else {
+                    return Err(must_be(&name_path, "a string", name));
+                };
+                if bytes_fields.contains(name) {
+                    return Err(ActivityError::snapshot(
+                        name_path,
+                        format!("lists {name:?} twice"),
+                    ));
+                }
+                if name == BYTES_FIELDS_KEY || name == PAYLOAD_IS_B64_KEY || !map.contains_key(name)
+                {
+                    return Err(ActivityError::snapshot(
+                        name_path,
+                        format!("names {name:?}, which is not a field of the envelope"),
+                    ));
+                }
+                bytes_fields.push(name.clone());
+            }
+        }
+        Some(other) => {
+            return Err(must_be(
+                &format!("{path}.{BYTES_FIELDS_KEY}"),
+                "an array of field names",
+                other,
+            ))
+        }
+    }
+    match map.get(PAYLOAD_IS_B64_KEY) {
+        None | Some(Value::Bool(false)) => {}
+        Some(Value::Bool(true)) => {
+            if !map.contains_key("payload") {
+                return Err(ActivityError::snapshot(
+                    format!("{path}.{PAYLOAD_IS_B64_KEY}"),
+                    "is true but the envelope has no payload",
+                ));
+            }
+            if !bytes_fields.iter().any(|name| name == "payload") {
+                bytes_fields.push("payload".to_owned());
+            }
+        }
+        Some(other) => {
+            return Err(must_be(
+                &format!("{path}.{PAYLOAD_IS_B64_KEY}"),
+                "a boolean",
+                other,
+            ))
+        }
+    }
+
+    let mut envelope = Envelope::new();
+    for (name, value) in map {
+        if name == BYTES_FIELDS_KEY || name == PAYLOAD_IS_B64_KEY {
+            continue;
+        }
+        if !bytes_fields.contains(name) {
+            envelope.insert_json(name.clone(), value.clone());
+            continue;
+        }
+        let field_path = format!("{path}.{name}");
+        let Value::String(text) = value else {
+            return Err(must_be(
+                &field_path,
+                "a base64 string (it is a byte field)",
+                value,
+            ));
+        };
+        let bytes = base64::decode(text)
+            .map_err(|e| ActivityError::snapshot(field_path, format!("invalid base64: {e}")))?;
+        envelope.insert_bytes(name.clone(), bytes);
+    }
+    Ok(envelope)
+}
+
+fn record_to_snapshot(record: &ActivityRecord) -> Value {
+    json!({
+        "message_id": record.message_id,
+        "direction": record.direction.as_str(),
+        "envelope": envelope_to_snapshot(&record.envelope),
+        "ts_ms": record.ts_ms,
+        "ack_stage": record.ack_stage,
+        "error_code": record.error_code,
+        "ack_note": record.ack_note,
+    })
+}
+
+/// The records of a snapshot, in its order, each checked.
+fn records_from_snapshot(snapshot: &Value) -> Result<Vec<ActivityRecord>, ActivityError> {
+    let Value::Object(top) = snapshot else {
+        return Err(must_be("", "an object", snapshot));
+    };
+    if let Some(unknown) = top
+        .keys()
+        .find(|k| !["records", "order", "version"].contains(&k.as_str()))
+    {
+        return Err(ActivityError::snapshot(
+            unknown.clone(),
+            "is not a snapshot field",
+        ));
+    }
+    match top.get("version") {
+        None => return Err(ActivityError::snapshot("version", "is missing")),
+        Some(Value::String(v)) if v == SNAPSHOT_VERSION => {}
+        Some(Value::String(v)) => {
+            return Err(ActivityError::snapshot(
+                "version",
+                format!("{v:?} is not supported (expected {SNAPSHOT_VERSION:?})"),
+            ))
+        }
+        Some(other) => return Err(must_be("version", "a string", other)),
+    }
+    let records = match top.get("records") {
+        None => return Err(ActivityError::snapshot("records", "is missing")),
+        Some(Value::Object(records)) => records,
+        Some(other) => return Err(must_be("records", "an object", other)),
+    };
+    let order = match top.get("order") {
+        None => return Err(ActivityError::snapshot("order", "is missing")),
+        Some(Value::Array(order)) => order,
+        Some(other) => return Err(must_be("order", "an array", other)),
+    };
+
+    let mut first_seen: HashMap<&str, usize> = HashMap::with_capacity(order.len());
+    for (i, id) in order.iter().enumerate() {
+        let path = format!("order[{i}]");
+        let Value::String(id) = id else {
+            return Err(must_be(&path, "a message id string", id));
+        };
+        if let Some(first) = first_seen.insert(id, i) {
+            return Err(ActivityError::snapshot(
+                path,
+                format!("duplicate id {id:?} (first at order[{first}])"),
+            ));
+        }
+        if !records.contains_key(id) {
+            return Err(ActivityError::snapshot(
+                path,
+                format!("{id:?} has no record"),
+            ));
+        }
+    }
+    if let Some(unlisted) = records
+        .keys()
+        .find(|id| !first_seen.contains_key(id.as_str()))
+    {
+        return Err(ActivityError::snapshot(
+            record_path(unlisted),
+            "is not listed in order",
+        ));
+    }
+
+    order
+        .iter()
+        .filter_map(Value::as_str)
+        .map(|id| record_from_snapshot(id, &records[id]))
+        .collect()
+}
+
+fn record_from_snapshot(key: &str, value: &Value) -> Result<ActivityRecord, ActivityError> {
+    let path = record_path(key);
+    let Value::Object(map) = value else {
+        return Err(must_be(&path, "an object", value));
+    };
+    if let Some(unknown) = map.keys().find(|k| !RECORD_FIELDS.contains(&k.as_str())) {
+        return Err(ActivityError::snapshot(
+            format!("{path}.{unknown}"),
+            "is not a record field",
+        ));
+    }
+    let field = |name: &str| {
+        map.get(name)
+            .ok_or_else(|| ActivityError::snapshot(format!("{path}.{name}"), "is missing"))
+    };
+    let string = |name: &str| -> Result<&str, ActivityError> {
+        let value = field(name)?;
+        value
+            .as_str()
+            .ok_or_else(|| must_be(&format!("{path}.{name}"), "a string", value))
+    };
+
+    let message_id = string("message_id")?;
+    if message_id != key {
+        return Err(ActivityError::snapshot(
+            format!("{path}.message_id"),
+            format!("{message_id:?} differs from the record's key"),
+        ));
+    }
+    let direction = string("direction")?;
+    let direction = Direction::parse(direction).ok_or_else(|| {
+        ActivityError::snapshot(
+            format!("{path}.direction"),
+            format!("must be \"in\" or \"out\", got {direction:?}"),
+        )
+    })?;
+    let envelope_path = format!("{path}.envelope");
+    let envelope = envelope_from_snapshot(field("envelope")?, &envelope_path)?;
+    let envelope_id = envelope
+        .validate_for_record()
+        .map_err(|e| relocate(e, &envelope_path))?;
+    if envelope_id != key {
+        return Err(ActivityError::snapshot(
+            format!("{envelope_path}.message_id"),
+            format!("{envelope_id:?} differs from the record's key"),
+        ));
+    }
+    let ts_ms = any_integer(field("ts_ms")?, "ts_ms").map_err(|e| relocate(e, &path))?;
+    let stage = integer_in(
+        field("ack_stage")?,
+        "ack_stage",
+        ack_stage::VALID,
+        STAGE_EXPECTED,
+    )
+    .map_err(|e| relocate(e, &path))?;
+    let error_code =
+        any_integer(field("error_code")?, "error_code").map_err(|e| relocate(e, &path))?;
+    let ack_note = string("ack_note")?.to_owned();
+    Ok(ActivityRecord {
+        message_id: key.to_owned(),
+        direction,
+        envelope,
+        ts_ms,
+        ack_stage: stage,
+        error_code,
+        ack_note,
+    })
+}
+
+/// `records["<id>"]`, the id JSON-quoted.
+fn record_path(id: &str) -> String {
+    format!("records[{}]", Value::String(id.to_owned()))
+}
+
+fn must_be(path: &str, expected: &str, got: &Value) -> ActivityError {
+    ActivityError::snapshot(path, format!("must be {expected}, got {}", describe(got)))
+}
+
+/// A field-level error as a snapshot error under `prefix`.
+fn relocate(error: ActivityError, prefix: &str) -> ActivityError {
+    match error {
+        ActivityError::InvalidArgument { field, problem } => {
+            ActivityError::snapshot(format!("{prefix}.{field}"), problem)
+        }
+        ActivityError::Range {
+            field,
+            value,
+            expected,
+        } => ActivityError::snapshot(
+            format!("{prefix}.{field}"),
+            format!("must be {expected}, got {value}"),
+        ),
+        other => other,
+    }
+}
