@@ -58,7 +58,12 @@ pub fn range_error(message: &str) -> JsValue {
 }
 
 /// One of tidepool's own errors, to be lifted by `js/errors.js` into the class `name`.
-pub fn tidepool_error(name: &str, code: &str, message: &str, fields: &[(&str, JsValue)]) -> JsValue {
+pub fn tidepool_error(
+    name: &str,
+    code: &str,
+    message: &str,
+    fields: &[(&str, JsValue)],
+) -> JsValue {
     let error = js_sys::Error::new(message);
     error.set_name(name);
     let set = |key: &str, value: &JsValue| {
@@ -75,7 +80,11 @@ pub fn tidepool_error(name: &str, code: &str, message: &str, fields: &[(&str, Js
 /// A short description of a JS value for error messages.
 pub fn describe(value: &JsValue) -> String {
     if let Some(number) = value.as_f64() {
-        return format!("{number}");
+        return match number {
+            n if n == f64::INFINITY => "Infinity".into(),
+            n if n == f64::NEG_INFINITY => "-Infinity".into(),
+            n => format!("{n}"),
+        };
     }
     if let Some(text) = value.as_string() {
         return if text.chars().count() > 40 {
@@ -91,4 +100,175 @@ pub fn describe(value: &JsValue) -> String {
         return "undefined".into();
     }
     value.js_typeof().as_string().unwrap_or_default()
+}
+
+/// An optional integer option such as `since` or `limit`: `undefined` or `null` gives `None`;
+/// otherwise it must be a safe integer, else a `TypeError` naming `name`.
+pub fn optional_integer(value: &JsValue, name: &str) -> Result<Option<i64>, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    match value.as_f64() {
+        Some(number) if number.fract() == 0.0 && number.abs() <= MAX_SAFE_INTEGER => {
+            Ok(Some(number as i64))
+        }
+        _ => Err(type_error(&format!(
+            "{name} must be an integer, got {}",
+            describe(value)
+        ))),
+    }
+}
+
+/// An optional number option: `undefined` or `null` gives `None`; a non-number is a
+/// `TypeError`. Range checks are the caller's (the core replaces bad bounds by defaults).
+pub fn optional_number(value: &JsValue, name: &str) -> Result<Option<f64>, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    value
+        .as_f64()
+        .map(Some)
+        .ok_or_else(|| type_error(&format!("{name} must be a number, got {}", describe(value))))
+}
+
+/// A required string argument; anything else is a `TypeError` naming `name`.
+pub fn string(value: &JsValue, name: &str) -> Result<String, JsValue> {
+    value
+        .as_string()
+        .ok_or_else(|| type_error(&format!("{name} must be a string, got {}", describe(value))))
+}
+
+/// Objects nested deeper than this are rejected (deep recursion would exhaust the wasm stack).
+const MAX_JSON_DEPTH: usize = 128;
+
+/// A JSON-compatible *plain object* as a `serde_json::Value`, copied (so later mutation of the
+/// JS object changes nothing) and validated in one pass. `name` is the path prefix of messages.
+///
+/// Accepted: plain objects (prototype `Object.prototype` or `null`, from any realm), arrays,
+/// strings, finite numbers, booleans, `null`. A property whose value is `undefined` is
+/// omitted, as `JSON.stringify` does. Rejected with a `TypeError` naming the path: a top
+/// level that is not a plain object, cycles, functions, BigInt, symbols, non-finite numbers,
+/// `undefined` in an array, non-plain objects (Date, Map, class instances...), and nesting
+/// deeper than 128. Symbol-keyed and non-enumerable properties are ignored, as by JSON.
+pub fn json_object(value: &JsValue, name: &str) -> Result<serde_json::Value, JsValue> {
+    if !is_plain_object(value) {
+        return Err(type_error(&format!(
+            "{name} must be a plain object, got {}",
+            describe_kind(value)
+        )));
+    }
+    let mut ancestors = Vec::new();
+    json_value(value, name, &mut ancestors)
+}
+
+fn json_value(
+    value: &JsValue,
+    path: &str,
+    ancestors: &mut Vec<JsValue>,
+) -> Result<serde_json::Value, JsValue> {
+    use serde_json::Value;
+    if value.is_null() {
+        return Ok(Value::Null);
+    }
+    if let Some(flag) = value.as_bool() {
+        return Ok(Value::Bool(flag));
+    }
+    if let Some(number) = value.as_f64() {
+        return json_number(number).ok_or_else(|| {
+            type_error(&format!(
+                "{path} is {}, which JSON cannot hold",
+                describe(value)
+            ))
+        });
+    }
+    if let Some(text) = value.as_string() {
+        return Ok(Value::String(text));
+    }
+    let is_array = js_sys::Array::is_array(value);
+    if !is_array && !is_plain_object(value) {
+        return Err(type_error(&format!(
+            "{path} is {}, which is not JSON-compatible",
+            describe_kind(value)
+        )));
+    }
+    if ancestors.iter().any(|ancestor| ancestor == value) {
+        return Err(type_error(&format!("{path} is a circular reference")));
+    }
+    if ancestors.len() >= MAX_JSON_DEPTH {
+        return Err(type_error(&format!(
+            "{path} is nested deeper than {MAX_JSON_DEPTH} levels"
+        )));
+    }
+    ancestors.push(value.clone());
+    let result = if is_array {
+        let array = js_sys::Array::from(value);
+        let mut items = Vec::with_capacity(array.length() as usize);
+        for (i, item) in array.iter().enumerate() {
+            let item_path = format!("{path}[{i}]");
+            if item.is_undefined() {
+                return Err(type_error(&format!("{item_path} is undefined")));
+            }
+            items.push(json_value(&item, &item_path, ancestors)?);
+        }
+        Value::Array(items)
+    } else {
+        let object: &js_sys::Object = value.unchecked_ref();
+        let mut map = serde_json::Map::new();
+        for key in js_sys::Object::keys(object).iter() {
+            let key = key.as_string().unwrap_or_default();
+            let item = js_sys::Reflect::get(value, &JsValue::from_str(&key))?;
+            if item.is_undefined() {
+                continue;
+            }
+            let item_path = format!("{path}.{key}");
+            map.insert(key, json_value(&item, &item_path, ancestors)?);
+        }
+        Value::Object(map)
+    };
+    ancestors.pop();
+    Ok(result)
+}
+
+/// Integers within the safe range are stored as integers, so JSON output prints `1`, not `1.0`.
+fn json_number(number: f64) -> Option<serde_json::Value> {
+    if number.fract() == 0.0 && number.abs() <= MAX_SAFE_INTEGER {
+        Some(serde_json::Value::from(number as i64))
+    } else {
+        serde_json::Number::from_f64(number).map(serde_json::Value::Number)
+    }
+}
+
+/// A plain object: its prototype is `null` or a prototype whose own prototype is `null`
+/// (`Object.prototype` of any realm). Arrays, Dates, Maps and class instances are not.
+fn is_plain_object(value: &JsValue) -> bool {
+    if !value.is_object() || js_sys::Array::is_array(value) {
+        return false;
+    }
+    let prototype = js_sys::Object::get_prototype_of(value);
+    prototype.is_null() || js_sys::Object::get_prototype_of(&prototype).is_null()
+}
+
+/// What kind of value this is, for messages about non-JSON values.
+fn describe_kind(value: &JsValue) -> String {
+    if value.is_function() {
+        "a function".into()
+    } else if value.is_bigint() {
+        "a BigInt".into()
+    } else if value.is_symbol() {
+        "a symbol".into()
+    } else if js_sys::Array::is_array(value) {
+        "an array".into()
+    } else if value.is_object() {
+        let constructor = js_sys::Reflect::get(value, &JsValue::from_str("constructor"))
+            .ok()
+            .and_then(|c| js_sys::Reflect::get(&c, &JsValue::from_str("name")).ok())
+            .and_then(|n| n.as_string())
+            .filter(|n| !n.is_empty());
+        match constructor {
+            Some(name) => format!("a {name} object"),
+            None => "a non-plain object".into(),
+        }
+    } else {
+        describe(value)
+    }
 }

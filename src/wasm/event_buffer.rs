@@ -77,7 +77,11 @@ impl EventBufferCore {
     /// The slots of every payload, oldest first; all slots become free.
     pub fn drain(&mut self) -> Vec<u32> {
         self.slots.release_all();
-        self.buffer.drain().into_iter().map(|slot| slot.index).collect()
+        self.buffer
+            .drain()
+            .into_iter()
+            .map(|slot| slot.index)
+            .collect()
     }
 
     /// The slots of the matching payloads, oldest first; those slots become free.
