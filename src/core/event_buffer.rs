@@ -199,8 +199,14 @@ mod tests {
     #[test]
     fn peek_returns_newest_n_oldest_first_without_removing() {
         let buffer = filled(10, &[1, 2, 3, 4]);
-        assert_eq!(buffer.peek(Some(2)).copied().collect::<Vec<_>>(), vec![3, 4]);
-        assert_eq!(buffer.peek(None).copied().collect::<Vec<_>>(), vec![1, 2, 3, 4]);
+        assert_eq!(
+            buffer.peek(Some(2)).copied().collect::<Vec<_>>(),
+            vec![3, 4]
+        );
+        assert_eq!(
+            buffer.peek(None).copied().collect::<Vec<_>>(),
+            vec![1, 2, 3, 4]
+        );
         assert_eq!(buffer.peek(Some(0)).count(), 0);
         assert_eq!(buffer.peek(Some(99)).count(), 4);
         assert_eq!(buffer.len(), 4);
@@ -249,7 +255,11 @@ mod tests {
 
     #[test]
     fn kind_tags_round_trip() {
-        for kind in [PayloadKind::Other, PayloadKind::Actions, PayloadKind::Summary] {
+        for kind in [
+            PayloadKind::Other,
+            PayloadKind::Actions,
+            PayloadKind::Summary,
+        ] {
             assert_eq!(PayloadKind::from_tag(kind as u8), kind);
         }
         assert_eq!(PayloadKind::from_tag(200), PayloadKind::Other);

@@ -1,5 +1,5 @@
 //! The pure-Rust cores. Nothing here depends on wasm-bindgen or JS types.
 
 pub mod event_buffer;
-pub mod payload;
 pub mod event_log;
+pub mod payload;

@@ -103,7 +103,10 @@ pub fn to_text(payload: &Payload) -> String {
         Payload::Actions(batch) => {
             let session = batch.session_id.as_deref().unwrap_or("unknown");
             let mut lines = Vec::with_capacity(batch.actions.len() + 1);
-            lines.push(format!("Session {session} — {} actions", batch.actions.len()));
+            lines.push(format!(
+                "Session {session} — {} actions",
+                batch.actions.len()
+            ));
             lines.extend(batch.actions.iter().map(|action| {
                 format!(
                     "[{}] {}: {} — {}",
@@ -248,7 +251,9 @@ impl<'a> Fields<'a> {
         match self.get(key) {
             None | Some(Value::Null) => Ok(String::new()),
             Some(Value::String(s)) => Ok(s.clone()),
-            Some(other) => Err(self.error(key, format!("expected a string, got {}", describe(other)))),
+            Some(other) => {
+                Err(self.error(key, format!("expected a string, got {}", describe(other))))
+            }
         }
     }
 
@@ -264,7 +269,9 @@ impl<'a> Fields<'a> {
                 .as_f64()
                 .filter(|n| n.is_finite())
                 .ok_or_else(|| self.error(key, format!("expected a finite number, got {n}"))),
-            Some(other) => Err(self.error(key, format!("expected a number, got {}", describe(other)))),
+            Some(other) => {
+                Err(self.error(key, format!("expected a number, got {}", describe(other))))
+            }
         }
     }
 
@@ -348,8 +355,16 @@ mod tests {
         assert_eq!(value["count"], 2);
         assert_eq!(value["user_id"], Value::Null);
         assert_eq!(value["actions"][1]["type"], "click");
-        assert!(value["actions"][0].get("extra").is_none(), "unknown fields are dropped");
-        let keys: Vec<_> = value["actions"][0].as_object().unwrap().keys().cloned().collect();
+        assert!(
+            value["actions"][0].get("extra").is_none(),
+            "unknown fields are dropped"
+        );
+        let keys: Vec<_> = value["actions"][0]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
         assert_eq!(keys.len(), 12);
         // A normalised payload parses to itself.
         let again = parse_payload(&value).unwrap();
@@ -379,19 +394,32 @@ mod tests {
             (json!({"type": "Actions"}), "type"),
             (json!({"type": "actions", "actions": {}}), "actions"),
             (json!({"type": "actions", "actions": [1]}), "actions[0]"),
-            (json!({"type": "actions", "actions": [{}, {"index": "3"}]}), "actions[1].index"),
-            (json!({"type": "actions", "actions": [{"index": 1.5}]}), "actions[0].index"),
+            (
+                json!({"type": "actions", "actions": [{}, {"index": "3"}]}),
+                "actions[1].index",
+            ),
+            (
+                json!({"type": "actions", "actions": [{"index": 1.5}]}),
+                "actions[0].index",
+            ),
             (json!({"type": "actions", "session_id": 5}), "session_id"),
             (json!({"type": "actions", "count": "2"}), "count"),
-            (json!({"type": "summary", "forwarded_at": "now"}), "forwarded_at"),
+            (
+                json!({"type": "summary", "forwarded_at": "now"}),
+                "forwarded_at",
+            ),
             (json!({"type": "summary", "replaces": true}), "replaces"),
         ];
         for (value, field) in cases {
             let error = parse_payload(&value).expect_err(&value.to_string());
             assert_eq!(error.field, field, "{value}: {error}");
         }
-        let error = parse_payload(&json!({"type": "actions", "actions": [{"index": "3"}]})).unwrap_err();
-        assert_eq!(error.to_string(), "actions[0].index: expected an integer, got \"3\"");
+        let error =
+            parse_payload(&json!({"type": "actions", "actions": [{"index": "3"}]})).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "actions[0].index: expected an integer, got \"3\""
+        );
     }
 
     #[test]
@@ -422,7 +450,8 @@ mod tests {
             "user_id": "u_2", "conversation_id": "c_9", "forwarded_at": 30.0,
             "actions": [{"index": 0, "type": "submit", "description": "sent"}]
         }));
-        let c = parse_actions_ok(&json!({"type": "actions", "user_id": "u_3", "forwarded_at": 20.0}));
+        let c =
+            parse_actions_ok(&json!({"type": "actions", "user_id": "u_3", "forwarded_at": 20.0}));
         let merged = merge_actions(&[a, b, c]).unwrap();
         assert_eq!(merged.product_id, "prod_1");
         assert_eq!(merged.session_id.as_deref(), Some("ps_abc"));
