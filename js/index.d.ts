@@ -122,3 +122,4 @@ export declare class EventBuffer<T extends object = AnyPayload> {
   /** Payloads dropped because the buffer was full, over its lifetime. */
   readonly droppedCount: number;
 }
+export * from './event_log.js';

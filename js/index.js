@@ -3,3 +3,5 @@
 export { EventBuffer } from './event_buffer.js';
 export { parsePayload, toText, mergeActions } from './payload.js';
 export { TidepoolError, PayloadError } from './errors.js';
+export { InMemoryEventLog, DisabledEventLog, createEventLog } from './event_log.js';
+export { activityHandler } from './activity_endpoint.js';

@@ -75,7 +75,11 @@ pub fn tidepool_error(
 /// A short description of a JS value for error messages.
 pub fn describe(value: &JsValue) -> String {
     if let Some(number) = value.as_f64() {
-        return format!("{number}");
+        return match number {
+            n if n == f64::INFINITY => "Infinity".into(),
+            n if n == f64::NEG_INFINITY => "-Infinity".into(),
+            n => format!("{n}"),
+        };
     }
     if let Some(text) = value.as_string() {
         return if text.chars().count() > 40 {
@@ -93,92 +97,138 @@ pub fn describe(value: &JsValue) -> String {
     value.js_typeof().as_string().unwrap_or_default()
 }
 
-/// JSON data from a JS value, with the rules of `JSON.stringify` made strict: only plain
-/// objects, arrays, strings, finite numbers, booleans and `null` are accepted; object
-/// properties whose value is `undefined` are left out. Anything else (a function, a BigInt,
-/// a symbol, `undefined` elsewhere, `NaN`/`Infinity`, a class instance, a cycle) is a
-/// [`NotJson`] error naming where it is.
-pub fn json_from_js(value: &JsValue) -> Result<serde_json::Value, NotJson> {
-    let object_prototype = js_sys::Object::get_prototype_of(&js_sys::Object::new());
-    let mut walk = JsonWalk {
-        object_prototype,
-        ancestors: Vec::new(),
-    };
-    walk.value(value, "")
+/// An optional integer option such as `since` or `limit`: `undefined` or `null` gives `None`;
+/// otherwise it must be a safe integer, else a `TypeError` naming `name`.
+pub fn optional_integer(value: &JsValue, name: &str) -> Result<Option<i64>, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    match value.as_f64() {
+        Some(number) if number.fract() == 0.0 && number.abs() <= MAX_SAFE_INTEGER => {
+            Ok(Some(number as i64))
+        }
+        _ => Err(type_error(&format!(
+            "{name} must be an integer, got {}",
+            describe(value)
+        ))),
+    }
 }
 
-/// A JS value that is not JSON data: `path` is where (`items[2].name`, empty for the value
-/// itself), `problem` what is wrong there.
+/// An optional number option: `undefined` or `null` gives `None`; a non-number is a
+/// `TypeError`. Range checks are the caller's (the core replaces bad bounds by defaults).
+pub fn optional_number(value: &JsValue, name: &str) -> Result<Option<f64>, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    value
+        .as_f64()
+        .map(Some)
+        .ok_or_else(|| type_error(&format!("{name} must be a number, got {}", describe(value))))
+}
+
+/// A required string argument; anything else is a `TypeError` naming `name`.
+pub fn string(value: &JsValue, name: &str) -> Result<String, JsValue> {
+    value
+        .as_string()
+        .ok_or_else(|| type_error(&format!("{name} must be a string, got {}", describe(value))))
+}
+
+/// Objects nested deeper than this are rejected (deep recursion would exhaust the wasm stack).
+const MAX_JSON_DEPTH: usize = 128;
+
+/// JSON data from a JS value, copied (later mutation of the JS value changes nothing) and
+/// validated in one pass, with the rules of `JSON.stringify` made strict.
+///
+/// Accepted: plain objects (prototype `Object.prototype` of any realm, or `null`), arrays,
+/// strings, finite numbers, booleans, `null`; an object property whose value is `undefined`
+/// is omitted, as `JSON.stringify` does. Anything else is a [`NotJson`] naming where it is:
+/// cycles, functions, BigInt, symbols, NaN and infinities, `undefined` elsewhere, non-plain
+/// objects (Date, Map, class instances), nesting deeper than 128. Symbol-keyed and
+/// non-enumerable properties are ignored, as by JSON. Whole numbers in the safe range are
+/// stored as integers, so JSON output prints `1`, not `1.0`.
+pub fn json_from_js(value: &JsValue) -> Result<serde_json::Value, NotJson> {
+    json_value(value, String::new(), &mut Vec::new())
+}
+
+/// A JSON-compatible *plain object* (see [`json_from_js`]); `name` prefixes the path in the
+/// `TypeError`, e.g. `payload.a.back is a circular reference`.
+pub fn json_object(value: &JsValue, name: &str) -> Result<serde_json::Value, JsValue> {
+    if !is_plain_object(value) {
+        return Err(type_error(&format!(
+            "{name} must be a plain object, got {}",
+            describe_kind(value)
+        )));
+    }
+    json_from_js(value).map_err(|not_json| {
+        let separator = if not_json.path.starts_with('[') {
+            ""
+        } else {
+            "."
+        };
+        type_error(&format!(
+            "{name}{separator}{} is {}",
+            not_json.path, not_json.problem
+        ))
+    })
+}
+
+/// A JS value that is not JSON data: at `path` (`items[2].name`; empty for the value itself)
+/// stands `problem` (`a function`, `NaN`, `a circular reference`, ...).
 pub struct NotJson {
     pub path: String,
     pub problem: String,
 }
 
-struct JsonWalk {
-    object_prototype: js_sys::Object,
-    /// The objects and arrays enclosing the value being converted, to detect cycles.
-    ancestors: Vec<JsValue>,
-}
-
-impl JsonWalk {
-    fn value(&mut self, value: &JsValue, path: &str) -> Result<serde_json::Value, NotJson> {
-        let fail = |problem: String| NotJson {
-            path: path.to_string(),
-            problem,
-        };
-        use serde_json::Value;
-        if value.is_null() {
-            return Ok(Value::Null);
-        }
-        if let Some(flag) = value.as_bool() {
-            return Ok(Value::Bool(flag));
-        }
-        if let Some(number) = value.as_f64() {
-            return serde_json::Number::from_f64(number)
-                .map(Value::Number)
-                .ok_or_else(|| fail(format!("{number} is not a finite number")));
-        }
-        if let Some(text) = value.as_string() {
-            return Ok(Value::String(text));
-        }
-        if !value.is_object() {
-            return Err(fail(format!("{} is not JSON data", describe_kind(value))));
-        }
-        if self.ancestors.iter().any(|ancestor| ancestor == value) {
-            return Err(fail("the value contains a cycle".into()));
-        }
-        self.ancestors.push(value.clone());
-        let converted = if js_sys::Array::is_array(value) {
-            self.array(value, path)
-        } else {
-            self.object(value, path)
-        };
-        self.ancestors.pop();
-        converted
+fn json_value(
+    value: &JsValue,
+    path: String,
+    ancestors: &mut Vec<JsValue>,
+) -> Result<serde_json::Value, NotJson> {
+    use serde_json::Value;
+    let fail = |path: String, problem: String| Err(NotJson { path, problem });
+    if value.is_null() {
+        return Ok(Value::Null);
     }
-
-    fn array(&mut self, value: &JsValue, path: &str) -> Result<serde_json::Value, NotJson> {
-        js_sys::Array::from(value)
-            .iter()
-            .enumerate()
-            .map(|(i, item)| self.value(&item, &format!("{path}[{i}]")))
-            .collect::<Result<Vec<_>, _>>()
-            .map(serde_json::Value::Array)
+    if let Some(flag) = value.as_bool() {
+        return Ok(Value::Bool(flag));
     }
-
-    fn object(&mut self, value: &JsValue, path: &str) -> Result<serde_json::Value, NotJson> {
-        let object = js_sys::Object::from(value.clone());
-        let prototype = js_sys::Object::get_prototype_of(value);
-        if !(prototype.is_null() || prototype == self.object_prototype) {
-            return Err(NotJson {
-                path: path.to_string(),
-                problem: format!("expected a plain object, got {}", describe_kind(value)),
-            });
+    if let Some(number) = value.as_f64() {
+        return match json_number(number) {
+            Some(number) => Ok(number),
+            None => fail(path, describe(value)),
+        };
+    }
+    if let Some(text) = value.as_string() {
+        return Ok(Value::String(text));
+    }
+    let is_array = js_sys::Array::is_array(value);
+    if !is_array && !is_plain_object(value) {
+        return fail(path, describe_kind(value));
+    }
+    if ancestors.iter().any(|ancestor| ancestor == value) {
+        return fail(path, "a circular reference".into());
+    }
+    if ancestors.len() >= MAX_JSON_DEPTH {
+        return fail(path, format!("nested deeper than {MAX_JSON_DEPTH} levels"));
+    }
+    ancestors.push(value.clone());
+    let result = if is_array {
+        let array = js_sys::Array::from(value);
+        let mut items = Vec::with_capacity(array.length() as usize);
+        for (i, item) in array.iter().enumerate() {
+            let item_path = format!("{path}[{i}]");
+            if item.is_undefined() {
+                return fail(item_path, "undefined".into());
+            }
+            items.push(json_value(&item, item_path, ancestors)?);
         }
+        Value::Array(items)
+    } else {
+        let object: &js_sys::Object = value.unchecked_ref();
         let mut map = serde_json::Map::new();
-        for key in js_sys::Object::keys(&object).iter() {
+        for key in js_sys::Object::keys(object).iter() {
             let key = key.as_string().unwrap_or_default();
-            let item = js_sys::Reflect::get(&object, &JsValue::from_str(&key)).unwrap_or_default();
+            let item = js_sys::Reflect::get(value, &JsValue::from_str(&key)).unwrap_or_default();
             if item.is_undefined() {
                 continue;
             }
@@ -187,26 +237,54 @@ impl JsonWalk {
             } else {
                 format!("{path}.{key}")
             };
-            map.insert(key, self.value(&item, &item_path)?);
+            map.insert(key, json_value(&item, item_path, ancestors)?);
         }
-        Ok(serde_json::Value::Object(map))
+        Value::Object(map)
+    };
+    ancestors.pop();
+    Ok(result)
+}
+
+/// Integers within the safe range are stored as integers, so JSON output prints `1`, not `1.0`.
+fn json_number(number: f64) -> Option<serde_json::Value> {
+    if number.fract() == 0.0 && number.abs() <= MAX_SAFE_INTEGER {
+        Some(serde_json::Value::from(number as i64))
+    } else {
+        serde_json::Number::from_f64(number).map(serde_json::Value::Number)
     }
 }
 
-/// What kind of JS value this is, for messages: "a function", "a BigInt", "a Date", ...
+/// A plain object: its prototype is `null` or a prototype whose own prototype is `null`
+/// (`Object.prototype` of any realm). Arrays, Dates, Maps and class instances are not.
+fn is_plain_object(value: &JsValue) -> bool {
+    if !value.is_object() || js_sys::Array::is_array(value) {
+        return false;
+    }
+    let prototype = js_sys::Object::get_prototype_of(value);
+    prototype.is_null() || js_sys::Object::get_prototype_of(&prototype).is_null()
+}
+
+/// What kind of value this is, for messages about non-JSON values.
 fn describe_kind(value: &JsValue) -> String {
-    if value.is_undefined() {
-        return "undefined".into();
-    }
     if value.is_function() {
-        return "a function".into();
+        "a function".into()
+    } else if value.is_bigint() {
+        "a BigInt".into()
+    } else if value.is_symbol() {
+        "a symbol".into()
+    } else if js_sys::Array::is_array(value) {
+        "an array".into()
+    } else if value.is_object() {
+        let constructor = js_sys::Reflect::get(value, &JsValue::from_str("constructor"))
+            .ok()
+            .and_then(|c| js_sys::Reflect::get(&c, &JsValue::from_str("name")).ok())
+            .and_then(|n| n.as_string())
+            .filter(|n| !n.is_empty());
+        match constructor {
+            Some(name) => format!("a {name} object"),
+            None => "a non-plain object".into(),
+        }
+    } else {
+        describe(value)
     }
-    if value.is_bigint() {
-        return "a BigInt".into();
-    }
-    if value.is_symbol() {
-        return "a symbol".into();
-    }
-    let constructor = js_sys::Object::from(value.clone()).constructor().name();
-    format!("a {}", String::from(constructor))
 }

@@ -6,4 +6,5 @@
 
 mod convert;
 mod event_buffer;
+mod event_log;
 mod payload;

@@ -42,7 +42,7 @@ fn parse(value: JsValue) -> Result<Payload, JsValue> {
     let json = convert::json_from_js(&value).map_err(|not_json| {
         payload_error(PayloadError {
             field: not_json.path,
-            problem: not_json.problem,
+            problem: format!("{} is not JSON data", not_json.problem),
         })
     })?;
     payload::parse_payload(&json).map_err(payload_error)

@@ -2,7 +2,39 @@
 import {
   ready, init, EventBuffer, parsePayload, toText, mergeActions, TidepoolError, PayloadError,
   type ActionsPayload, type SummaryPayload, type AnyPayload, type SlimAction, type EventBufferOptions,
+  InMemoryEventLog, DisabledEventLog, createEventLog, activityHandler,
+  type LogEvent, type EventLogBackend, type EventLogReadResult, type EventLogStats, type EventLogOptions,
+  type EventLogQuery, type CreateEventLogOptions, type ActivityHandlerOptions, type ActivityPage,
 } from 'tidepool';
+
+async function eventLog(): Promise<void> {
+  const options: EventLogOptions = { ttlSeconds: 60, maxEntries: 100, now: () => Date.now() / 1000 };
+  const log = new InMemoryEventLog(options);
+  const event: LogEvent = log.append('turn.started', { turn: 1 });
+  const plain: LogEvent = log.append('tool.invoked');
+  const query: EventLogQuery = { since: event.id, limit: null };
+  const events: LogEvent[] = log.query(query);
+  const page: EventLogReadResult = log.read({ since: 0 });
+  const firstId: number | null = page.firstId;
+  const stats: EventLogStats = log.stats();
+  const bounds: number[] = [log.ttlSeconds, log.maxEntries, log.lastId, log.subscriberCount, log.clear()];
+  const unsubscribe: () => void = log.subscribe((e: LogEvent) => void e.kind);
+  unsubscribe();
+  const factoryOptions: CreateEventLogOptions = { backend: 'off', maxEntries: 10 };
+  const backends: EventLogBackend[] = [log, new DisabledEventLog(), createEventLog(factoryOptions), createEventLog()];
+  for (const backend of backends) {
+    const appended: LogEvent = await backend.append('x', { a: [1, 'b'] });
+    const queried: LogEvent[] = await backend.query({ since: appended.id });
+    await backend.clear();
+    void queried;
+  }
+  const handlerOptions: ActivityHandlerOptions = { cors: 'https://canvas.example', heartbeatMs: 15_000 };
+  const handle: (request: Request) => Promise<Response> = activityHandler(log, handlerOptions);
+  const body = (await (await handle(new Request('http://x/activity'))).json()) as ActivityPage;
+  const nextSince: number = body.next_since;
+  void plain, events, firstId, stats, bounds, nextSince;
+}
+void eventLog;
 
 async function main(): Promise<void> {
   await ready;

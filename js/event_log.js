@@ -1,0 +1,166 @@
+// EventLog: the log lives in the wasm core (src/wasm/event_log.rs over src/core/event_log/);
+// this file adds the clock, bound methods, append subscriptions (for the activity endpoint's
+// live tail) and the factory.
+import { EventLogCore, eventLogBackendKind } from './wasm/tidepool.js';
+
+function describe(value) {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value;
+}
+
+function optionsObject(options, what) {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`${what} options must be an object, got ${describe(options)}`);
+  }
+  return options;
+}
+
+/** The core of a log, for the subclasses here only (set by EventLogBase's static block). */
+let coreOf;
+
+const secondsSinceEpoch = () => Date.now() / 1000;
+
+/**
+ * What InMemoryEventLog and DisabledEventLog share: validation and storage are the core's;
+ * here, the clock and the append listeners.
+ *
+ * Invariant: a listener is called once per successful append, after the event is stored, in
+ * id order; a listener that throws is reported and does not affect the append or the others.
+ */
+class EventLogBase {
+  #core;
+  #now;
+  #listeners = new Set();
+
+  constructor(what, options, disabled) {
+    const { ttlSeconds, maxEntries, now = secondsSinceEpoch } = optionsObject(options, what);
+    if (typeof now !== 'function') throw new TypeError(`now must be a function, got ${describe(now)}`);
+    this.#now = now;
+    this.#core = new EventLogCore(ttlSeconds, maxEntries, disabled);
+    for (const warning of this.#core.takeConfigWarnings()) console.warn(`tidepool: ${what}: ${warning}`);
+    this.append = this.append.bind(this);
+    this.query = this.query.bind(this);
+    this.read = this.read.bind(this);
+    this.clear = this.clear.bind(this);
+  }
+
+  /**
+   * Appends an event `{ id, timestamp, kind, payload }` and returns it (a fresh object).
+   * Throws TypeError for an empty or non-string kind or a non-JSON payload; nothing changes then.
+   */
+  append(kind, payload) {
+    const event = this.#core.append(kind, payload, this.#clock());
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        console.warn('tidepool: an EventLog append listener threw', error);
+      }
+    }
+    return event;
+  }
+
+  /** Events with `id > since` (all when omitted), ascending, at most `limit` (negative: all). */
+  query(options) {
+    const { since, limit } = optionsObject(options, 'query');
+    return this.#core.query(since, limit, this.#clock());
+  }
+
+  /** `{ events, firstId, lastId, missed, nextSince }`: `query` plus what the reader missed. */
+  read(options) {
+    const { since, limit } = optionsObject(options, 'read');
+    return this.#core.read(since, limit, this.#clock());
+  }
+
+  /** Drops every entry; ids keep counting. Returns how many entries were dropped. */
+  clear() {
+    return this.#core.clear();
+  }
+
+  /** Lifetime counters: `{ appended, evictedByTtl, evictedBySize, cleared, resident }`. */
+  stats() {
+    return this.#core.stats();
+  }
+
+  /** Last id ever assigned; 0 before the first append. */
+  get lastId() {
+    return this.#core.lastId;
+  }
+
+  /**
+   * Calls `listener(event)` after each append; returns the function that unsubscribes
+   * (idempotent). The event object is shared by all listeners: do not mutate it.
+   */
+  subscribe(listener) {
+    if (typeof listener !== 'function') {
+      throw new TypeError(`subscribe expects a function, got ${describe(listener)}`);
+    }
+    const entry = (event) => listener(event);
+    this.#listeners.add(entry);
+    return () => {
+      this.#listeners.delete(entry);
+    };
+  }
+
+  /** Listeners currently subscribed (each open live tail of the activity endpoint holds one). */
+  get subscriberCount() {
+    return this.#listeners.size;
+  }
+
+  static {
+    coreOf = (log) => log.#core;
+  }
+
+  #clock() {
+    const now = this.#now();
+    if (typeof now !== 'number') {
+      throw new TypeError(`now() must return a number of seconds, got ${describe(now)}`);
+    }
+    return now;
+  }
+}
+
+/**
+ * An append-and-query log held in memory. Ids start at 1 and never reset; every append and
+ * query evicts first by TTL (strictly older than `ttlSeconds`), then the oldest beyond
+ * `maxEntries`.
+ */
+export class InMemoryEventLog extends EventLogBase {
+  constructor(options) {
+    super('InMemoryEventLog', options, false);
+  }
+
+  get ttlSeconds() {
+    return coreOf(this).ttlSeconds;
+  }
+
+  get maxEntries() {
+    return coreOf(this).maxEntries;
+  }
+}
+
+/** A log that stores nothing: `append` returns events with increasing ids, `query` returns []. */
+export class DisabledEventLog extends EventLogBase {
+  constructor(options) {
+    super('DisabledEventLog', options, true);
+  }
+}
+
+/**
+ * `backend` (trimmed, case-insensitive): `disabled` / `off` / `none` -> DisabledEventLog;
+ * `memory` or anything else -> InMemoryEventLog, with one warning for an unknown name.
+ */
+export function createEventLog(options) {
+  const { backend = 'memory', ...logOptions } = optionsObject(options, 'createEventLog');
+  if (typeof backend !== 'string') {
+    throw new TypeError(`backend must be a string, got ${describe(backend)}`);
+  }
+  const kind = eventLogBackendKind(backend);
+  if (kind === 'disabled') return new DisabledEventLog(logOptions);
+  if (kind === 'unknown') {
+    console.warn(`tidepool: unknown event log backend ${JSON.stringify(backend)}; using "memory"`);
+  }
+  return new InMemoryEventLog(logOptions);
+}
