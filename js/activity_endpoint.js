@@ -7,16 +7,12 @@ import {
   parseActivityQuery,
   parseStreamCursor,
 } from './wasm/tidepool.js';
+import { describe, optionsObject } from './arguments.js';
 
 /** `{ defaultLimit, maxLimit, heartbeatMs, heartbeat }`, read from the core on first use (the
  * wasm module is not instantiated yet while this module is evaluated). */
 let limits;
 const LIMITS = () => (limits ??= activityEndpointLimits());
-
-function describe(value) {
-  if (value === null) return 'null';
-  return typeof value;
-}
 
 function corsHeaders(cors) {
   if (cors === undefined || cors === false) return {};
@@ -41,13 +37,11 @@ function positiveMs(value, name, fallback) {
  * - `GET` with `Accept: text/event-stream` -> a live tail from `Last-Event-ID` or `since`.
  * - Any other method -> 405 with `Allow` (OPTIONS answers a CORS preflight when `cors` is set).
  */
-export function activityHandler(log, options = {}) {
+export function activityHandler(log, handlerOptions) {
   if (log === null || typeof log !== 'object' || typeof log.query !== 'function') {
     throw new TypeError(`activityHandler expects an event log with a query method, got ${describe(log)}`);
   }
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`activityHandler options must be an object, got ${describe(options)}`);
-  }
+  const options = optionsObject(handlerOptions, 'activityHandler');
   const cors = corsHeaders(options.cors);
   const heartbeatMs = positiveMs(options.heartbeatMs, 'heartbeatMs', LIMITS().heartbeatMs);
   const pollMs = positiveMs(options.pollMs, 'pollMs', 1000);

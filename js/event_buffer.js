@@ -1,17 +1,12 @@
 // EventBuffer: payload objects stay in a JS array of slots; the wasm core
 // (src/wasm/event_buffer.rs) decides their order, the bound, drops and type filters.
 import { EventBufferCore } from './wasm/tidepool.js';
+import { describe, optionsObject } from './arguments.js';
 
 /** A payload's kind as the core knows it (src/core/event_buffer.rs, `PayloadKind`). */
 function kindTag(payload) {
   const type = payload.type;
   return type === 'actions' ? 1 : type === 'summary' ? 2 : 0;
-}
-
-function describe(value) {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value;
 }
 
 /** At most one warning per interval for drops nobody handles, and for a failing onDrop. */
@@ -45,11 +40,8 @@ export class EventBuffer {
   #onDrop;
   #warning = new RateLimitedWarning();
 
-  constructor(options = {}) {
-    if (options === null || typeof options !== 'object') {
-      throw new TypeError(`EventBuffer options must be an object, got ${describe(options)}`);
-    }
-    const { maxSize, onDrop } = options;
+  constructor(options) {
+    const { maxSize, onDrop } = optionsObject(options, 'EventBuffer');
     if (onDrop !== undefined && typeof onDrop !== 'function') {
       throw new TypeError(`onDrop must be a function, got ${describe(onDrop)}`);
     }
@@ -78,11 +70,8 @@ export class EventBuffer {
   }
 
   /** Drains the payloads of the selected types; the others stay, in order. */
-  drainByType(options = {}) {
-    if (options === null || typeof options !== 'object') {
-      throw new TypeError(`drainByType options must be an object, got ${describe(options)}`);
-    }
-    const { actions = true, summaries = true } = options;
+  drainByType(options) {
+    const { actions = true, summaries = true } = optionsObject(options, 'drainByType');
     for (const [name, value] of [['actions', actions], ['summaries', summaries]]) {
       if (typeof value !== 'boolean') {
         throw new TypeError(`drainByType: ${name} must be a boolean, got ${describe(value)}`);

@@ -2,20 +2,7 @@
 // this file adds the clock, bound methods, append subscriptions (for the activity endpoint's
 // live tail) and the factory.
 import { EventLogCore, eventLogBackendKind } from './wasm/tidepool.js';
-
-function describe(value) {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value;
-}
-
-function optionsObject(options, what) {
-  if (options === undefined) return {};
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`${what} options must be an object, got ${describe(options)}`);
-  }
-  return options;
-}
+import { describe, optionsObject } from './arguments.js';
 
 /** The core of a log, for the subclasses here only (set by EventLogBase's static block). */
 let coreOf;
