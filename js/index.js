@@ -2,4 +2,5 @@
 // then re-exports this module.
 export { EventBuffer } from './event_buffer.js';
 export { parsePayload, toText, mergeActions } from './payload.js';
-export { TidepoolError, PayloadError } from './errors.js';
+export { TidepoolError, PayloadError, BufferFullError, SnapshotError } from './errors.js';
+export * from './activity.js';

@@ -18,6 +18,101 @@ pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
         .map_err(|error| type_error(&error.to_string()))
 }
 
+/// As [`to_js`], except that byte buffers (`serialize_bytes`) become fresh `Uint8Array`s
+/// (copies, never views of wasm memory) instead of arrays of numbers.
+pub fn to_js_with_bytes<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
+    let serializer =
+        serde_wasm_bindgen::Serializer::json_compatible().serialize_bytes_as_arrays(false);
+    value
+        .serialize(&serializer)
+        .map_err(|error| type_error(&error.to_string()))
+}
+
+/// An optional integer: `undefined` or `null` gives `None`; otherwise a safe integer
+/// (`Number.isSafeInteger`), else a `RangeError` (a non-number is a `TypeError`).
+pub fn optional_integer(value: &JsValue, name: &str) -> Result<Option<i64>, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    let number = value.as_f64().ok_or_else(|| {
+        type_error(&format!(
+            "{name} must be an integer, got {}",
+            describe(value)
+        ))
+    })?;
+    if number.fract() != 0.0 || number.abs() > MAX_SAFE_INTEGER {
+        return Err(range_error(&format!(
+            "{name} must be an integer, got {}",
+            describe(value)
+        )));
+    }
+    Ok(Some(number as i64))
+}
+
+/// A required string argument, else a `TypeError` naming `name` and the kind of value
+/// given (never the value: arguments may be secrets).
+pub fn string_arg(value: &JsValue, name: &str) -> Result<String, JsValue> {
+    value.as_string().ok_or_else(|| {
+        type_error(&format!(
+            "{name} must be a string, got {}",
+            describe_kind(value)
+        ))
+    })
+}
+
+/// The bytes of a `Uint8Array` (copied) or the UTF-8 bytes of a string; `None` otherwise.
+pub fn bytes_or_text(value: &JsValue) -> Option<Vec<u8>> {
+    if let Some(text) = value.as_string() {
+        return Some(text.into_bytes());
+    }
+    value
+        .dyn_ref::<js_sys::Uint8Array>()
+        .map(js_sys::Uint8Array::to_vec)
+}
+
+/// One property of an object read by [`json_or_bytes_fields`].
+pub enum JsData {
+    Json(serde_json::Value),
+    /// A copy of a `Uint8Array`'s bytes.
+    Bytes(Vec<u8>),
+}
+
+/// The own enumerable properties of a plain object whose values are `Uint8Array`s (copied,
+/// so later changes to them are not seen) or JSON data (strict, as [`json_from_js`]).
+/// Properties whose value is `undefined` are left out. Bytes are accepted at the top level
+/// only; a `Uint8Array` nested deeper is a [`NotJson`] error naming where it is.
+pub fn json_or_bytes_fields(value: &JsValue) -> Result<Vec<(String, JsData)>, NotJson> {
+    let mut walk = JsonWalk::new();
+    if !value.is_object() || js_sys::Array::is_array(value) {
+        let kind = if value.is_object() {
+            "an array".to_string()
+        } else {
+            describe_kind(value)
+        };
+        return Err(NotJson {
+            path: String::new(),
+            problem: format!("expected a plain object, got {kind}"),
+        });
+    }
+    walk.check_plain_object(value, "")?;
+    walk.ancestors.push(value.clone());
+    let object = js_sys::Object::from(value.clone());
+    let mut fields = Vec::new();
+    for key in js_sys::Object::keys(&object).iter() {
+        let name = key.as_string().unwrap_or_default();
+        let item = js_sys::Reflect::get(&object, &key).unwrap_or_default();
+        if item.is_undefined() {
+            continue;
+        }
+        let data = match item.dyn_ref::<js_sys::Uint8Array>() {
+            Some(bytes) => JsData::Bytes(bytes.to_vec()),
+            None => JsData::Json(walk.value(&item, &name)?),
+        };
+        fields.push((name, data));
+    }
+    Ok(fields)
+}
+
 /// An optional count: `undefined` or `null` gives `None`; otherwise a non-negative
 /// integer that fits in `u32`, else a `RangeError` (a non-number is a `TypeError`).
 pub fn optional_count(value: &JsValue, name: &str) -> Result<Option<usize>, JsValue> {
@@ -98,13 +193,11 @@ pub fn describe(value: &JsValue) -> String {
 /// properties whose value is `undefined` are left out. Anything else (a function, a BigInt,
 /// a symbol, `undefined` elsewhere, `NaN`/`Infinity`, a class instance, a cycle) is a
 /// [`NotJson`] error naming where it is.
+///
+/// Numbers that are safe integers become integer JSON numbers (as `serde_json` parses the
+/// text `JSON.stringify` writes), so Rust types with integer fields deserialise from them.
 pub fn json_from_js(value: &JsValue) -> Result<serde_json::Value, NotJson> {
-    let object_prototype = js_sys::Object::get_prototype_of(&js_sys::Object::new());
-    let mut walk = JsonWalk {
-        object_prototype,
-        ancestors: Vec::new(),
-    };
-    walk.value(value, "")
+    JsonWalk::new().value(value, "")
 }
 
 /// A JS value that is not JSON data: `path` is where (`items[2].name`, empty for the value
@@ -121,6 +214,25 @@ struct JsonWalk {
 }
 
 impl JsonWalk {
+    fn new() -> Self {
+        JsonWalk {
+            object_prototype: js_sys::Object::get_prototype_of(&js_sys::Object::new()),
+            ancestors: Vec::new(),
+        }
+    }
+
+    /// Fails unless `value` (an object) has `Object.prototype` or `null` as prototype.
+    fn check_plain_object(&self, value: &JsValue, path: &str) -> Result<(), NotJson> {
+        let prototype = js_sys::Object::get_prototype_of(value);
+        if prototype.is_null() || prototype == self.object_prototype {
+            return Ok(());
+        }
+        Err(NotJson {
+            path: path.to_string(),
+            problem: format!("expected a plain object, got {}", describe_kind(value)),
+        })
+    }
+
     fn value(&mut self, value: &JsValue, path: &str) -> Result<serde_json::Value, NotJson> {
         let fail = |problem: String| NotJson {
             path: path.to_string(),
@@ -134,6 +246,9 @@ impl JsonWalk {
             return Ok(Value::Bool(flag));
         }
         if let Some(number) = value.as_f64() {
+            if number.fract() == 0.0 && number.abs() <= MAX_SAFE_INTEGER {
+                return Ok(Value::from(number as i64));
+            }
             return serde_json::Number::from_f64(number)
                 .map(Value::Number)
                 .ok_or_else(|| fail(format!("{number} is not a finite number")));
@@ -168,13 +283,7 @@ impl JsonWalk {
 
     fn object(&mut self, value: &JsValue, path: &str) -> Result<serde_json::Value, NotJson> {
         let object = js_sys::Object::from(value.clone());
-        let prototype = js_sys::Object::get_prototype_of(value);
-        if !(prototype.is_null() || prototype == self.object_prototype) {
-            return Err(NotJson {
-                path: path.to_string(),
-                problem: format!("expected a plain object, got {}", describe_kind(value)),
-            });
-        }
+        self.check_plain_object(value, path)?;
         let mut map = serde_json::Map::new();
         for key in js_sys::Object::keys(&object).iter() {
             let key = key.as_string().unwrap_or_default();
@@ -194,9 +303,12 @@ impl JsonWalk {
 }
 
 /// What kind of JS value this is, for messages: "a function", "a BigInt", "a Date", ...
-fn describe_kind(value: &JsValue) -> String {
+pub fn describe_kind(value: &JsValue) -> String {
     if value.is_undefined() {
         return "undefined".into();
+    }
+    if value.is_null() {
+        return "null".into();
     }
     if value.is_function() {
         return "a function".into();
@@ -206,6 +318,10 @@ fn describe_kind(value: &JsValue) -> String {
     }
     if value.is_symbol() {
         return "a symbol".into();
+    }
+    if !value.is_object() {
+        // string, number, boolean
+        return format!("a {}", value.js_typeof().as_string().unwrap_or_default());
     }
     let constructor = js_sys::Object::from(value.clone()).constructor().name();
     format!("a {}", String::from(constructor))
