@@ -122,3 +122,9 @@ export declare class EventBuffer<T extends object = AnyPayload> {
   /** Payloads dropped because the buffer was full, over its lifetime. */
   readonly droppedCount: number;
 }
+
+// ---------------------------------------------------------------------------------------
+// ActivityBuffer (declared in activity.d.ts)
+// ---------------------------------------------------------------------------------------
+
+export * from './activity.js';

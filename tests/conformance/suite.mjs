@@ -2,8 +2,9 @@
 // build): each runtime's harness imports the installed package, calls `runConformance`, and the
 // Node test that started it asserts that every check passed. Each core has its own file of checks.
 import { eventBufferChecks } from './event_buffer.mjs';
+import { activityChecks } from './activity.mjs';
 
-const checks = { ...eventBufferChecks };
+const checks = { ...eventBufferChecks, ...activityChecks };
 
 /** Runs every check against the package namespace `tp`; never throws. */
 export async function runConformance(tp) {
