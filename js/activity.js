@@ -89,6 +89,21 @@ function checkedOptions(options, what) {
   return { ...options, now };
 }
 
+/**
+ * Records from the core's `records_out` form (src/wasm/activity.rs): JSON text of the
+ * records with byte fields as null, then (index, field, Uint8Array) triples to put back.
+ */
+function liftRecords(out) {
+  const records = JSON.parse(out[0]);
+  for (let k = 1; k < out.length; k += 3) records[out[k]].envelope[out[k + 1]] = out[k + 2];
+  return records;
+}
+
+/** One record, or undefined when the core answered undefined. */
+function liftRecord(out) {
+  return out === undefined ? undefined : liftRecords(out)[0];
+}
+
 /** A core built by `fromSnapshot`, adopted by the constructor it calls next (synchronously). */
 let loadedCore;
 
@@ -122,54 +137,55 @@ export class ActivityBuffer {
   /** Records a received envelope (bound); returns the record. */
   recordIncoming(envelope) {
     const now = this.#time();
-    return callCore(() => this.#core.recordIncoming(envelope, now));
+    return liftRecord(callCore(() => this.#core.recordIncoming(envelope, now)));
   }
 
   /** Records a sent envelope (bound); returns the record. */
   recordOutgoing(envelope) {
     const now = this.#time();
-    return callCore(() => this.#core.recordOutgoing(envelope, now));
+    return liftRecord(callCore(() => this.#core.recordOutgoing(envelope, now)));
   }
 
   /** Applies `{ ack_for_message_id, ack_stage, error_code, note }` (bound); the record, or undefined. */
   ack(ack) {
-    return callCore(() => this.#core.ack(ack));
+    return liftRecord(callCore(() => this.#core.ack(ack)));
   }
 
   get(messageId) {
-    return callCore(() => this.#core.get(messageId));
+    return liftRecord(callCore(() => this.#core.get(messageId)));
   }
 
   /** Records of both directions with stage UNSPECIFIED, RECEIVED or READ, oldest first. */
   unacked() {
-    return this.#core.unacked();
+    return liftRecords(this.#core.unacked());
   }
 
   /** Unacked outgoing records, oldest first: what to retry after a restart. */
   reconcile() {
-    return this.#core.reconcile();
+    return liftRecords(this.#core.reconcile());
   }
 
   /** The last `n` records, oldest first ([] for n <= 0). */
   recent(n = 50) {
-    return callCore(() => this.#core.recent(n));
+    return liftRecords(callCore(() => this.#core.recent(n)));
   }
 
   /** Sets the envelope state (0-7) of a record; the record, or undefined. */
   updateState(messageId, state) {
-    return callCore(() => this.#core.updateState(messageId, state));
+    return liftRecord(callCore(() => this.#core.updateState(messageId, state)));
   }
 
   /** The record a token maps to, while within the dedup window; else undefined. */
   getByIdempotencyToken(token) {
     const now = this.#time();
-    return callCore(() => this.#core.getByIdempotencyToken(token, now));
+    return liftRecord(callCore(() => this.#core.getByIdempotencyToken(token, now)));
   }
 
   /** `{ status: 'new' | 'duplicate' | 'in_progress', record }` for the envelope's idempotency token. */
   checkDuplicate(envelope) {
     const now = this.#time();
-    return callCore(() => this.#core.checkDuplicate(envelope, now));
+    const [status, found] = callCore(() => this.#core.checkDuplicate(envelope, now));
+    return { status: JSON.parse(status), record: liftRecords(found)[0] ?? null };
   }
 
   /** Removes every record; statistics are kept. */

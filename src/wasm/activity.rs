@@ -87,7 +87,7 @@ impl ActivityBufferCore {
         let envelope = envelope_from_js(&envelope)?;
         let result = self.buffer.record_incoming(envelope, time(now_ms));
         let record = result.map_err(|e| strategy_error(e, &self.thrown_by_strategy))?;
-        convert::to_js_with_bytes(record)
+        records_out(&[record])
     }
 
     #[wasm_bindgen(js_name = recordOutgoing)]
@@ -95,7 +95,7 @@ impl ActivityBufferCore {
         let envelope = envelope_from_js(&envelope)?;
         let result = self.buffer.record_outgoing(envelope, time(now_ms));
         let record = result.map_err(|e| strategy_error(e, &self.thrown_by_strategy))?;
-        convert::to_js_with_bytes(record)
+        records_out(&[record])
     }
 
     /// The updated record, or `undefined` for an unknown id.
@@ -112,17 +112,17 @@ impl ActivityBufferCore {
     }
 
     pub fn unacked(&self) -> Result<JsValue, JsValue> {
-        convert::to_js_with_bytes(&self.buffer.unacked())
+        records_out(&self.buffer.unacked())
     }
 
     pub fn reconcile(&self) -> Result<JsValue, JsValue> {
-        convert::to_js_with_bytes(&self.buffer.reconcile())
+        records_out(&self.buffer.reconcile())
     }
 
     /// The last `n` (default 50) records, oldest first.
     pub fn recent(&self, n: JsValue) -> Result<JsValue, JsValue> {
         let n = convert::optional_integer(&n, "n")?.unwrap_or(50);
-        convert::to_js_with_bytes(&self.buffer.recent(n))
+        records_out(&self.buffer.recent(n))
     }
 
     #[wasm_bindgen(js_name = updateState)]
@@ -149,12 +149,16 @@ impl ActivityBufferCore {
         record_or_undefined(self.buffer.get_by_idempotency_token(&token, time(now_ms)))
     }
 
-    /// `{ status: 'new' | 'duplicate' | 'in_progress', record }`; `record` is `null` for `new`.
+    /// `[status, records]`: status `'new' | 'duplicate' | 'in_progress'`, records as
+    /// [`records_out`] (none for `new`, else the record found).
     #[wasm_bindgen(js_name = checkDuplicate)]
     pub fn check_duplicate(&mut self, envelope: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
         let envelope = envelope_from_js(&envelope)?;
         let check = self.buffer.check_duplicate(&envelope, time(now_ms));
-        convert::to_js_with_bytes(&check.map_err(activity_error)?)
+        let check = check.map_err(activity_error)?;
+        let status = convert::json_text_with_bytes_as_null(&check.status)?;
+        let found: Vec<_> = check.record.into_iter().collect();
+        Ok(js_sys::Array::of2(&status.into(), &records_out(&found)?).into())
     }
 
     pub fn clear(&mut self) {
@@ -425,7 +429,29 @@ fn not_json_message(what: &str, not_json: convert::NotJson) -> String {
 }
 
 fn record_or_undefined(record: Option<&core::ActivityRecord>) -> Result<JsValue, JsValue> {
-    record.map_or(Ok(JsValue::UNDEFINED), convert::to_js_with_bytes)
+    record.map_or(Ok(JsValue::UNDEFINED), |record| records_out(&[record]))
+}
+
+/// Records for `js/activity.js` to lift (`liftRecords`): a flat array `[json, i, name,
+/// bytes, i, name, bytes, ...]` where `json` is the JSON text of the records (an array)
+/// with byte fields written as `null`, and each triple puts a `Uint8Array` copy of the
+/// bytes at `records[i].envelope[name]`.
+///
+/// Invariant: byte values occur only as top-level envelope fields (see `Envelope`), so the
+/// triples locate every one of them.
+fn records_out(records: &[&core::ActivityRecord]) -> Result<JsValue, JsValue> {
+    let out = js_sys::Array::new();
+    out.push(&convert::json_text_with_bytes_as_null(records)?.into());
+    for (i, record) in records.iter().enumerate() {
+        for (name, value) in record.envelope.fields() {
+            if let core::FieldValue::Bytes(bytes) = value {
+                out.push(&JsValue::from(i as f64));
+                out.push(&JsValue::from_str(name));
+                out.push(&js_sys::Uint8Array::from(bytes.as_slice()).into());
+            }
+        }
+    }
+    Ok(out.into())
 }
 
 /// A JS clock reading as whole milliseconds (the JS wrapper checks it is finite).
