@@ -494,6 +494,15 @@ test('custom victims: unknown ids, too few, non-strings, a throwing victims(): e
   assert.equal(buffer.get('m0').envelope.v, 2, 're-recording needs no room');
 });
 
+test('a victims() that calls back into the buffer fails cleanly, nothing evicted', () => {
+  let buffer;
+  buffer = filled(2, { maxItems: 2, strategy: { victims: (order) => (buffer.size ? order : order) } });
+  const error = captured(() => buffer.recordOutgoing(env('new')));
+  assert.ok(error instanceof TidepoolError, String(error));
+  assert.equal(error.code, 'STRATEGY_FAILED');
+  assert.deepEqual(ids(buffer.recent()), ['m0', 'm1']);
+});
+
 test("onFull 'reject': BufferFullError with sizes, nothing changed, counted", () => {
   const buffer = filled(2, { maxItems: 2, onFull: 'reject' });
   const error = captured(() => buffer.recordIncoming(env('m9')));
