@@ -15,7 +15,21 @@ TidepoolError.prototype.name = 'TidepoolError';
 export class PayloadError extends TidepoolError {}
 PayloadError.prototype.name = 'PayloadError';
 
-const classesByName = new Map([[PayloadError.prototype.name, PayloadError]]);
+/**
+ * An ActivityBuffer with `onFull: 'reject'` is full (or a snapshot holds more records than
+ * `maxItems`): `code` 'BUFFER_FULL', `errorCode` 1 (the protocol's ErrorCode.BUFFER_FULL),
+ * `currentSize`, `maxSize`.
+ */
+export class BufferFullError extends TidepoolError {}
+BufferFullError.prototype.name = 'BufferFullError';
+
+/** A snapshot is malformed: `code` 'SNAPSHOT_INVALID', `path` where (empty: the snapshot itself), `problem` what. */
+export class SnapshotError extends TidepoolError {}
+SnapshotError.prototype.name = 'SnapshotError';
+
+const classesByName = new Map(
+  [TidepoolError, PayloadError, BufferFullError, SnapshotError].map((c) => [c.prototype.name, c]),
+);
 
 /** The error to throw for `error`, thrown by the core: tidepool's own class where it names one. */
 export function liftError(error) {

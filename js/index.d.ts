@@ -123,3 +123,9 @@ export declare class EventBuffer<T extends object = AnyPayload> {
   readonly droppedCount: number;
 }
 export * from './event_log.js';
+
+// ---------------------------------------------------------------------------------------
+// ActivityBuffer (declared in activity.d.ts)
+// ---------------------------------------------------------------------------------------
+
+export * from './activity.js';

@@ -2,6 +2,7 @@
 // then re-exports this module.
 export { EventBuffer } from './event_buffer.js';
 export { parsePayload, toText, mergeActions } from './payload.js';
-export { TidepoolError, PayloadError } from './errors.js';
+export { TidepoolError, PayloadError, BufferFullError, SnapshotError } from './errors.js';
 export { InMemoryEventLog, DisabledEventLog, createEventLog } from './event_log.js';
 export { activityHandler } from './activity_endpoint.js';
+export * from './activity.js';

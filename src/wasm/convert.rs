@@ -18,6 +18,41 @@ pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
         .map_err(|error| type_error(&error.to_string()))
 }
 
+/// As [`to_js`], except that byte buffers (`serialize_bytes`) become fresh `Uint8Array`s
+/// (copies, never views of wasm memory) instead of arrays of numbers.
+pub fn to_js_with_bytes<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
+    let serializer =
+        serde_wasm_bindgen::Serializer::json_compatible().serialize_bytes_as_arrays(false);
+    value
+        .serialize(&serializer)
+        .map_err(|error| type_error(&error.to_string()))
+}
+
+/// JSON text of a Rust value, with every byte buffer (`serialize_bytes`) written as `null`.
+///
+/// For values whose byte fields the caller can locate and attach itself: one string plus
+/// `JSON.parse` is several times cheaper than building the object property by property
+/// (each property name and string value otherwise crosses the boundary on its own).
+pub fn json_text_with_bytes_as_null<T: Serialize + ?Sized>(value: &T) -> Result<String, JsValue> {
+    struct BytesAsNull;
+    impl serde_json::ser::Formatter for BytesAsNull {
+        fn write_byte_array<W: ?Sized + std::io::Write>(
+            &mut self,
+            writer: &mut W,
+            _bytes: &[u8],
+        ) -> std::io::Result<()> {
+            writer.write_all(b"null")
+        }
+    }
+    let mut text = Vec::with_capacity(512);
+    let mut serializer = serde_json::Serializer::with_formatter(&mut text, BytesAsNull);
+    value
+        .serialize(&mut serializer)
+        .map_err(|error| type_error(&error.to_string()))?;
+    // serde_json writes only valid UTF-8.
+    String::from_utf8(text).map_err(|error| type_error(&error.to_string()))
+}
+
 /// An optional count: `undefined` or `null` gives `None`; otherwise a non-negative
 /// integer that fits in `u32`, else a `RangeError` (a non-number is a `TypeError`).
 pub fn optional_count(value: &JsValue, name: &str) -> Result<Option<usize>, JsValue> {
@@ -97,21 +132,31 @@ pub fn describe(value: &JsValue) -> String {
     value.js_typeof().as_string().unwrap_or_default()
 }
 
-/// An optional integer option such as `since` or `limit`: `undefined` or `null` gives `None`;
-/// otherwise it must be a safe integer, else a `TypeError` naming `name`.
-pub fn optional_integer(value: &JsValue, name: &str) -> Result<Option<i64>, JsValue> {
+/// Which error a number that is not a safe integer gets (the issues differ per API).
+pub enum NonInteger {
+    TypeError,
+    RangeError,
+}
+
+/// An optional integer: `undefined` or `null` gives `None`; a non-number is a `TypeError`;
+/// a number that is not a safe integer is the error `non_integer` names.
+pub fn optional_integer(
+    value: &JsValue,
+    name: &str,
+    non_integer: NonInteger,
+) -> Result<Option<i64>, JsValue> {
     if value.is_undefined() || value.is_null() {
         return Ok(None);
     }
-    match value.as_f64() {
-        Some(number) if number.fract() == 0.0 && number.abs() <= MAX_SAFE_INTEGER => {
-            Ok(Some(number as i64))
-        }
-        _ => Err(type_error(&format!(
-            "{name} must be an integer, got {}",
-            describe(value)
-        ))),
+    let message = || format!("{name} must be an integer, got {}", describe(value));
+    let number = value.as_f64().ok_or_else(|| type_error(&message()))?;
+    if number.fract() == 0.0 && number.abs() <= MAX_SAFE_INTEGER {
+        return Ok(Some(number as i64));
     }
+    Err(match non_integer {
+        NonInteger::TypeError => type_error(&message()),
+        NonInteger::RangeError => range_error(&message()),
+    })
 }
 
 /// An optional number option: `undefined` or `null` gives `None`; a non-number is a
@@ -126,11 +171,25 @@ pub fn optional_number(value: &JsValue, name: &str) -> Result<Option<f64>, JsVal
         .ok_or_else(|| type_error(&format!("{name} must be a number, got {}", describe(value))))
 }
 
-/// A required string argument; anything else is a `TypeError` naming `name`.
-pub fn string(value: &JsValue, name: &str) -> Result<String, JsValue> {
+/// A required string argument, else a `TypeError` naming `name` and the kind of value given
+/// (never the value: arguments may be secrets such as tokens).
+pub fn string_arg(value: &JsValue, name: &str) -> Result<String, JsValue> {
+    value.as_string().ok_or_else(|| {
+        type_error(&format!(
+            "{name} must be a string, got {}",
+            describe_kind(value)
+        ))
+    })
+}
+
+/// The bytes of a `Uint8Array` (copied) or the UTF-8 bytes of a string; `None` otherwise.
+pub fn bytes_or_text(value: &JsValue) -> Option<Vec<u8>> {
+    if let Some(text) = value.as_string() {
+        return Some(text.into_bytes());
+    }
     value
-        .as_string()
-        .ok_or_else(|| type_error(&format!("{name} must be a string, got {}", describe(value))))
+        .dyn_ref::<js_sys::Uint8Array>()
+        .map(js_sys::Uint8Array::to_vec)
 }
 
 /// Objects nested deeper than this are rejected (deep recursion would exhaust the wasm stack).
@@ -159,17 +218,7 @@ pub fn json_object(value: &JsValue, name: &str) -> Result<serde_json::Value, JsV
             describe_kind(value)
         )));
     }
-    json_from_js(value).map_err(|not_json| {
-        let separator = if not_json.path.starts_with('[') {
-            ""
-        } else {
-            "."
-        };
-        type_error(&format!(
-            "{name}{separator}{} is {}",
-            not_json.path, not_json.problem
-        ))
-    })
+    json_from_js(value).map_err(|not_json| not_json.into_type_error(name))
 }
 
 /// A JS value that is not JSON data: at `path` (`items[2].name`; empty for the value itself)
@@ -177,6 +226,56 @@ pub fn json_object(value: &JsValue, name: &str) -> Result<serde_json::Value, JsV
 pub struct NotJson {
     pub path: String,
     pub problem: String,
+}
+
+impl NotJson {
+    /// A `TypeError` about the argument `what`: `envelope.meta.f is a function`.
+    pub fn into_type_error(self, what: &str) -> JsValue {
+        let separator = match self.path.chars().next() {
+            None | Some('[') => "",
+            Some(_) => ".",
+        };
+        type_error(&format!(
+            "{what}{separator}{} is {}",
+            self.path, self.problem
+        ))
+    }
+}
+
+/// One property of an object read by [`json_or_bytes_fields`].
+pub enum JsData {
+    Json(serde_json::Value),
+    /// A copy of a `Uint8Array`'s bytes.
+    Bytes(Vec<u8>),
+}
+
+/// The own enumerable properties of a plain object whose values are `Uint8Array`s (copied,
+/// so later changes to them are not seen) or JSON data (strict, as [`json_from_js`]).
+/// Properties whose value is `undefined` are left out. Bytes are accepted at the top level
+/// only; a `Uint8Array` nested deeper is a [`NotJson`] error naming where it is.
+pub fn json_or_bytes_fields(value: &JsValue) -> Result<Vec<(String, JsData)>, NotJson> {
+    if !is_plain_object(value) {
+        return Err(NotJson {
+            path: String::new(),
+            problem: format!("{} (expected a plain object)", describe_kind(value)),
+        });
+    }
+    let mut ancestors = vec![value.clone()];
+    let object: &js_sys::Object = value.unchecked_ref();
+    let mut fields = Vec::new();
+    for key in js_sys::Object::keys(object).iter() {
+        let name = key.as_string().unwrap_or_default();
+        let item = js_sys::Reflect::get(value, &key).unwrap_or_default();
+        if item.is_undefined() {
+            continue;
+        }
+        let data = match item.dyn_ref::<js_sys::Uint8Array>() {
+            Some(bytes) => JsData::Bytes(bytes.to_vec()),
+            None => JsData::Json(json_value(&item, name.clone(), &mut ancestors)?),
+        };
+        fields.push((name, data));
+    }
+    Ok(fields)
 }
 
 fn json_value(
@@ -265,8 +364,10 @@ fn is_plain_object(value: &JsValue) -> bool {
 }
 
 /// What kind of value this is, for messages about non-JSON values.
-fn describe_kind(value: &JsValue) -> String {
-    if value.is_function() {
+pub fn describe_kind(value: &JsValue) -> String {
+    if value.is_null() || value.is_undefined() {
+        describe(value)
+    } else if value.is_function() {
         "a function".into()
     } else if value.is_bigint() {
         "a BigInt".into()
@@ -285,6 +386,7 @@ fn describe_kind(value: &JsValue) -> String {
             None => "a non-plain object".into(),
         }
     } else {
-        describe(value)
+        // A string, number or boolean: its type only, never the value (it may be a secret).
+        format!("a {}", value.js_typeof().as_string().unwrap_or_default())
     }
 }

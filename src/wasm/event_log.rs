@@ -86,7 +86,7 @@ impl EventLogCore {
         payload: JsValue,
         now: f64,
     ) -> Result<JsValue, JsValue> {
-        let kind = convert::string(&kind, "kind")?;
+        let kind = convert::string_arg(&kind, "kind")?;
         let payload = if payload.is_undefined() {
             Value::Object(Default::default())
         } else {
@@ -198,8 +198,9 @@ fn view(result: ReadResult<'_, Value>) -> ReadView<'_> {
 
 fn cursor_args(since: &JsValue, limit: &JsValue) -> Result<(Option<u64>, Option<i64>), JsValue> {
     // A negative `since` is before every id: the same as no cursor.
-    let since = convert::optional_integer(since, "since")?.map(|since| since.max(0) as u64);
-    let limit = convert::optional_integer(limit, "limit")?;
+    let since = convert::optional_integer(since, "since", convert::NonInteger::TypeError)?
+        .map(|since| since.max(0) as u64);
+    let limit = convert::optional_integer(limit, "limit", convert::NonInteger::TypeError)?;
     Ok((since, limit))
 }
 

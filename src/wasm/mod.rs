@@ -4,6 +4,7 @@
 //! values cross the boundary. Classes here are internal (`*Core`): the public JS classes in
 //! `js/` wrap them to add bound methods, callbacks and error classes.
 
+mod activity;
 mod convert;
 mod event_buffer;
 mod event_log;

@@ -3,8 +3,9 @@
 // Node test that started it asserts that every check passed. Each core has its own file of checks.
 import { eventBufferChecks } from './event_buffer.mjs';
 import { eventLogChecks } from './event_log.mjs';
+import { activityChecks } from './activity.mjs';
 
-const checks = { ...eventBufferChecks, ...eventLogChecks };
+const checks = { ...eventBufferChecks, ...eventLogChecks, ...activityChecks };
 
 /** Runs every check against the package namespace `tp`; never throws. */
 export async function runConformance(tp) {

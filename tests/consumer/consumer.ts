@@ -5,6 +5,11 @@ import {
   InMemoryEventLog, DisabledEventLog, createEventLog, activityHandler,
   type LogEvent, type EventLogBackend, type EventLogReadResult, type EventLogStats, type EventLogOptions,
   type EventLogQuery, type CreateEventLogOptions, type ActivityHandlerOptions, type ActivityPage,
+  ActivityBuffer, buildEnvelope, computeIdempotencyToken, SequenceTracker, AckStage, EnvelopeState, ErrorCode,
+  MessageType, isTerminalState, isTerminalStage, BufferFullError, SnapshotError,
+  type ActivityRecord, type ActivityBufferOptions, type ActivitySnapshot, type ActivityStats, type Ack,
+  type DuplicateCheck, type Envelope, type BuiltEnvelope, type BuildEnvelopeOptions, type VictimChooser,
+  type EvictionStrategy, type AckStageValue, type EnvelopeStateValue,
 } from 'tidepool';
 
 async function eventLog(): Promise<void> {
@@ -76,4 +81,50 @@ async function main(): Promise<void> {
   }
   void all, summaries, newest, counts, empty, merged;
 }
+async function activity(): Promise<void> {
+  const envelopeOptions: BuildEnvelopeOptions = {
+    producerId: 'agent-a', messageType: MessageType.TOOL_CALL, payload: new Uint8Array([1]), state: EnvelopeState.SENT,
+  };
+  const built: BuiltEnvelope = buildEnvelope(envelopeOptions);
+  const payload: Uint8Array = built.payload;
+  const token: string = computeIdempotencyToken('agent-a', 'tool_call', 'bytes or text');
+  const sequence: number = new SequenceTracker(1).next();
+  const chooser: VictimChooser = { victims: (order: string[], excess: number) => order.slice(0, excess) };
+  const strategies: EvictionStrategy[] = ['fifo', 'lifo', 'settled-first', { random: { seed: 1 } }, chooser];
+  const options: ActivityBufferOptions = { maxItems: 10, dedupWindowS: 60, strategy: strategies[0], onFull: 'reject', now: () => 0 };
+  const buffer = new ActivityBuffer(options);
+  const envelope: Envelope = { ...built, idempotency_token: token };
+  const outgoing: ActivityRecord = buffer.recordOutgoing(envelope);
+  const incoming: ActivityRecord = buffer.recordIncoming({ message_id: 'm-in' });
+  const ack: Ack = { ack_for_message_id: outgoing.message_id, ack_stage: AckStage.FULFILLED, error_code: ErrorCode.UNSPECIFIED, note: '' };
+  const acked: ActivityRecord | undefined = buffer.ack(ack);
+  const found: ActivityRecord | undefined = buffer.get('m-in') ?? buffer.getByIdempotencyToken(token) ?? buffer.updateState('m-in', 4);
+  const lists: ActivityRecord[][] = [buffer.unacked(), buffer.reconcile(), buffer.recent(5), buffer.recent()];
+  const check: DuplicateCheck = buffer.checkDuplicate(envelope);
+  const status: 'new' | 'duplicate' | 'in_progress' = check.status;
+  const stats: ActivityStats = buffer.stats();
+  const snapshot: ActivitySnapshot = buffer.toSnapshot();
+  const loaded: ActivityBuffer = ActivityBuffer.fromSnapshot(snapshot, { maxItems: 5 });
+  const terminal: boolean = isTerminalState(check.record?.state) || isTerminalStage(incoming.ack_stage);
+  const stage: AckStageValue = AckStage.READ;
+  const state: EnvelopeStateValue = EnvelopeState.PENDING;
+  const size: number = buffer.size + loaded.size;
+  buffer.clear();
+  try {
+    buffer.recordOutgoing({ message_id: 'x' });
+  } catch (error) {
+    if (error instanceof BufferFullError) {
+      const sizes: number[] = [error.currentSize, error.maxSize, error.errorCode];
+      const code: 'BUFFER_FULL' = error.code;
+      void sizes, code;
+    }
+    if (error instanceof SnapshotError) {
+      const where: string[] = [error.path, error.problem];
+      const code: 'SNAPSHOT_INVALID' = error.code;
+      void where, code;
+    }
+  }
+  void payload, sequence, incoming, acked, found, lists, status, stats, terminal, stage, state, size;
+}
 void main;
+void activity;

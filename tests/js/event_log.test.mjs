@@ -130,7 +130,7 @@ test('each bad input throws its error and changes nothing: no event, no id consu
   class Point { constructor() { this.x = 1; } }
   const cases = [
     [() => log.append(''), /kind must be a non-empty string/],
-    [() => log.append(42), /kind must be a string, got 42/],
+    [() => log.append(42), /kind must be a string, got a number/],
     [() => log.append(undefined), /kind must be a string/],
     [() => log.append('k', [1, 2]), /payload must be a plain object, got an array/],
     [() => log.append('k', 'text'), /payload must be a plain object/],

@@ -1,0 +1,217 @@
+// ActivityBuffer and the SW4RM envelope helpers. The records, ack rules, dedup window,
+// eviction and snapshot format live in Rust (src/core/activity/, bound in
+// src/wasm/activity.rs); this module adds the clock, bound methods and error classes.
+import * as core from './wasm/tidepool.js';
+import { callCore } from './errors.js';
+
+// The protocol constants, as literals: this module is evaluated before the entry module
+// instantiates the wasm, so it cannot call into it here. tests/js/activity.test.mjs checks
+// that they equal the core's tables (src/core/activity/constants.rs, `activityConstants`).
+
+/** Acknowledgement stages (0-6). */
+export const AckStage = Object.freeze({
+  UNSPECIFIED: 0, RECEIVED: 1, READ: 2, FULFILLED: 3, REJECTED: 4, FAILED: 5, TIMED_OUT: 6,
+});
+/** Envelope states (0-7); PENDING and RUNNING are aliases of RECEIVED and READ. */
+export const EnvelopeState = Object.freeze({
+  UNSPECIFIED: 0, SENT: 1, RECEIVED: 2, READ: 3, FULFILLED: 4, REJECTED: 5, FAILED: 6, TIMED_OUT: 7,
+  PENDING: 2, RUNNING: 3,
+});
+/** Protocol error codes. */
+export const ErrorCode = Object.freeze({
+  UNSPECIFIED: 0, BUFFER_FULL: 1, NO_ROUTE: 2, ACK_TIMEOUT: 3, AGENT_UNAVAILABLE: 4, AGENT_SHUTDOWN: 5,
+  VALIDATION_ERROR: 6, PERMISSION_DENIED: 7, UNSUPPORTED_MESSAGE_TYPE: 8, OVERSIZE_PAYLOAD: 9, TOOL_TIMEOUT: 10,
+  PARTIAL_DELIVERY: 11, FORCED_PREEMPTION: 12, TTL_EXPIRED: 13, DUPLICATE_DETECTED: 14, ALREADY_IN_PROGRESS: 15,
+  INTERNAL_ERROR: 99,
+});
+/** Message types. */
+export const MessageType = Object.freeze({
+  UNSPECIFIED: 0, CONTROL: 1, DATA: 2, HEARTBEAT: 3, NOTIFICATION: 4, ACKNOWLEDGEMENT: 5, HITL_INVOCATION: 6,
+  WORKTREE_CONTROL: 7, NEGOTIATION: 8, TOOL_CALL: 9, TOOL_RESULT: 10, TOOL_ERROR: 11,
+});
+
+/** True exactly for the terminal envelope states FULFILLED, REJECTED, FAILED, TIMED_OUT (4-7). */
+export function isTerminalState(state) {
+  return core.isTerminalState(state);
+}
+
+/** True exactly for the terminal ack stages FULFILLED, REJECTED, FAILED, TIMED_OUT (3-6). */
+export function isTerminalStage(stage) {
+  return core.isTerminalStage(stage);
+}
+
+/** A new outgoing envelope (snake_case wire object) with a fresh UUIDv4 message_id. */
+export function buildEnvelope(options) {
+  return callCore(() => core.buildEnvelope(options, Date.now()));
+}
+
+/** `{producerId}:{operation}:{16 hex of sha256(producerId \n operation \n bytes)}`; a string is hashed as UTF-8. */
+export function computeIdempotencyToken(producerId, operation, bytes) {
+  return callCore(() => core.computeIdempotencyToken(producerId, operation, bytes));
+}
+
+/** Hands out start, start + 1, ... (per producer sequence numbers). */
+export class SequenceTracker {
+  #core;
+
+  constructor(start = 1) {
+    this.#core = new core.SequenceTrackerCore(start);
+    this.next = this.next.bind(this);
+  }
+
+  next() {
+    return this.#core.next();
+  }
+}
+
+const OPTION_NAMES = new Set(['maxItems', 'dedupWindowS', 'strategy', 'onFull', 'now']);
+
+function describe(value) {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value;
+}
+
+/** The options object checked for shape; the core checks the values. */
+function checkedOptions(options, what) {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`${what} options must be an object, got ${describe(options)}`);
+  }
+  for (const name of Object.keys(options)) {
+    if (!OPTION_NAMES.has(name)) {
+      throw new TypeError(`${what}: unknown option ${JSON.stringify(name)} (known: ${[...OPTION_NAMES].join(', ')})`);
+    }
+  }
+  const { now = Date.now } = options;
+  if (typeof now !== 'function') {
+    throw new TypeError(`now must be a function returning milliseconds, got ${describe(now)}`);
+  }
+  return { ...options, now };
+}
+
+/**
+ * Records from the core's `records_out` form (src/wasm/activity.rs): JSON text of the
+ * records with byte fields as null, then (index, field, Uint8Array) triples to put back.
+ */
+function liftRecords(out) {
+  const records = JSON.parse(out[0]);
+  for (let k = 1; k < out.length; k += 3) records[out[k]].envelope[out[k + 1]] = out[k + 2];
+  return records;
+}
+
+/** One record, or undefined when the core answered undefined. */
+function liftRecord(out) {
+  return out === undefined ? undefined : liftRecords(out)[0];
+}
+
+/** A core built by `fromSnapshot`, adopted by the constructor it calls next (synchronously). */
+let loadedCore;
+
+/**
+ * The message lifecycle of a SW4RM agent: every incoming and outgoing envelope, its ack
+ * stage, idempotency dedup within a window, bounded capacity, and reconcile after restart.
+ * Returned records are plain snapshot objects (copies); nothing returned needs `free()`.
+ */
+export class ActivityBuffer {
+  #core;
+  #now;
+
+  constructor(options = {}) {
+    const loaded = loadedCore;
+    loadedCore = undefined;
+    const { maxItems, dedupWindowS, strategy, onFull, now } = checkedOptions(options, 'ActivityBuffer');
+    this.#now = now;
+    this.#core = loaded ?? callCore(() => new core.ActivityBufferCore(maxItems, dedupWindowS, strategy, onFull));
+    this.recordIncoming = this.recordIncoming.bind(this);
+    this.recordOutgoing = this.recordOutgoing.bind(this);
+    this.ack = this.ack.bind(this);
+  }
+
+  /** A buffer holding the records of a snapshot in the reference file format. @throws SnapshotError */
+  static fromSnapshot(snapshot, options = {}) {
+    const { maxItems, dedupWindowS, strategy, onFull } = checkedOptions(options, 'ActivityBuffer.fromSnapshot');
+    loadedCore = callCore(() => core.ActivityBufferCore.fromSnapshot(snapshot, maxItems, dedupWindowS, strategy, onFull));
+    return new ActivityBuffer(options);
+  }
+
+  /** Records a received envelope (bound); returns the record. */
+  recordIncoming(envelope) {
+    const now = this.#time();
+    return liftRecord(callCore(() => this.#core.recordIncoming(envelope, now)));
+  }
+
+  /** Records a sent envelope (bound); returns the record. */
+  recordOutgoing(envelope) {
+    const now = this.#time();
+    return liftRecord(callCore(() => this.#core.recordOutgoing(envelope, now)));
+  }
+
+  /** Applies `{ ack_for_message_id, ack_stage, error_code, note }` (bound); the record, or undefined. */
+  ack(ack) {
+    return liftRecord(callCore(() => this.#core.ack(ack)));
+  }
+
+  get(messageId) {
+    return liftRecord(callCore(() => this.#core.get(messageId)));
+  }
+
+  /** Records of both directions with stage UNSPECIFIED, RECEIVED or READ, oldest first. */
+  unacked() {
+    return liftRecords(this.#core.unacked());
+  }
+
+  /** Unacked outgoing records, oldest first: what to retry after a restart. */
+  reconcile() {
+    return liftRecords(this.#core.reconcile());
+  }
+
+  /** The last `n` records, oldest first ([] for n <= 0). */
+  recent(n = 50) {
+    return liftRecords(callCore(() => this.#core.recent(n)));
+  }
+
+  /** Sets the envelope state (0-7) of a record; the record, or undefined. */
+  updateState(messageId, state) {
+    return liftRecord(callCore(() => this.#core.updateState(messageId, state)));
+  }
+
+  /** The record a token maps to, while within the dedup window; else undefined. */
+  getByIdempotencyToken(token) {
+    const now = this.#time();
+    return liftRecord(callCore(() => this.#core.getByIdempotencyToken(token, now)));
+  }
+
+  /** `{ status: 'new' | 'duplicate' | 'in_progress', record }` for the envelope's idempotency token. */
+  checkDuplicate(envelope) {
+    const now = this.#time();
+    const [status, found] = callCore(() => this.#core.checkDuplicate(envelope, now));
+    return { status: JSON.parse(status), record: liftRecords(found)[0] ?? null };
+  }
+
+  /** Removes every record; statistics are kept. */
+  clear() {
+    this.#core.clear();
+  }
+
+  get size() {
+    return this.#core.size;
+  }
+
+  /** Lifetime counters: `{ evictions, rejections, ignoredAcks, dedupHits }`. */
+  stats() {
+    return this.#core.stats();
+  }
+
+  /** The buffer in the reference file format (plain JSON data; bytes as base64). */
+  toSnapshot() {
+    return this.#core.toSnapshot();
+  }
+
+  #time() {
+    const now = this.#now();
+    if (typeof now !== 'number' || !Number.isFinite(now)) {
+      throw new TypeError(`now() must return a finite number of milliseconds, got ${describe(now)}`);
+    }
+    return now;
+  }
+}
