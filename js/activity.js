@@ -1,8 +1,10 @@
 // ActivityBuffer and the SW4RM envelope helpers. The records, ack rules, dedup window,
 // eviction and snapshot format live in Rust (src/core/activity/, bound in
-// src/wasm/activity.rs); this module adds the clock, bound methods and error classes.
+// src/wasm/activity.rs); this module adds the clock, bound methods and error classes, and
+// keeps the recorded envelopes: copies in an array indexed by the slot the core assigns.
 import * as core from './wasm/tidepool.js';
 import { callCore } from './errors.js';
+import { cloneEnvelope, copyEnvelope } from './envelope_copy.js';
 
 // The protocol constants, as literals: this module is evaluated before the entry module
 // instantiates the wasm, so it cannot call into it here. tests/js/activity.test.mjs checks
@@ -89,20 +91,9 @@ function checkedOptions(options, what) {
   return { ...options, now };
 }
 
-/**
- * Records from the core's `records_out` form (src/wasm/activity.rs): JSON text of the
- * records with byte fields as null, then (index, field, Uint8Array) triples to put back.
- */
-function liftRecords(out) {
-  const records = JSON.parse(out[0]);
-  for (let k = 1; k < out.length; k += 3) records[out[k]].envelope[out[k + 1]] = out[k + 2];
-  return records;
-}
-
-/** One record, or undefined when the core answered undefined. */
-function liftRecord(out) {
-  return out === undefined ? undefined : liftRecords(out)[0];
-}
+/** Positions in the rows of numbers the core answers with (src/wasm/activity.rs, `push_row`). */
+const ROW = Object.freeze({ slot: 0, outgoing: 1, tsMs: 2, ackStage: 3, errorCode: 4, state: 5, hasNote: 6, length: 7 });
+const DUPLICATE_STATUS = ['new', 'duplicate', 'in_progress'];
 
 /** A core built by `fromSnapshot`, adopted by the constructor it calls next (synchronously). */
 let loadedCore;
@@ -115,6 +106,8 @@ let loadedCore;
 export class ActivityBuffer {
   #core;
   #now;
+  /** Copies of the recorded envelopes, indexed by slot; invariant: exactly the resident records' slots are set. */
+  #envelopes = [];
 
   constructor(options = {}) {
     const loaded = loadedCore;
@@ -122,6 +115,7 @@ export class ActivityBuffer {
     const { maxItems, dedupWindowS, strategy, onFull, now } = checkedOptions(options, 'ActivityBuffer');
     this.#now = now;
     this.#core = loaded ?? callCore(() => new core.ActivityBufferCore(maxItems, dedupWindowS, strategy, onFull));
+    if (loaded) this.#envelopes = Array.from(loaded.takeLoadedEnvelopes());
     this.recordIncoming = this.recordIncoming.bind(this);
     this.recordOutgoing = this.recordOutgoing.bind(this);
     this.ack = this.ack.bind(this);
@@ -136,61 +130,64 @@ export class ActivityBuffer {
 
   /** Records a received envelope (bound); returns the record. */
   recordIncoming(envelope) {
-    const now = this.#time();
-    return liftRecord(callCore(() => this.#core.recordIncoming(envelope, now)));
+    return this.#record(true, envelope);
   }
 
   /** Records a sent envelope (bound); returns the record. */
   recordOutgoing(envelope) {
-    const now = this.#time();
-    return liftRecord(callCore(() => this.#core.recordOutgoing(envelope, now)));
+    return this.#record(false, envelope);
   }
 
   /** Applies `{ ack_for_message_id, ack_stage, error_code, note }` (bound); the record, or undefined. */
   ack(ack) {
-    return liftRecord(callCore(() => this.#core.ack(ack)));
+    return this.#recordAt(callCore(() => this.#core.ack(ack)), 0);
   }
 
   get(messageId) {
-    return liftRecord(callCore(() => this.#core.get(messageId)));
+    return this.#recordAt(callCore(() => this.#core.get(messageId)), 0);
   }
 
   /** Records of both directions with stage UNSPECIFIED, RECEIVED or READ, oldest first. */
   unacked() {
-    return liftRecords(this.#core.unacked());
+    return this.#recordsIn(this.#core.unacked());
   }
 
   /** Unacked outgoing records, oldest first: what to retry after a restart. */
   reconcile() {
-    return liftRecords(this.#core.reconcile());
+    return this.#recordsIn(this.#core.reconcile());
   }
 
   /** The last `n` records, oldest first ([] for n <= 0). */
   recent(n = 50) {
-    return liftRecords(callCore(() => this.#core.recent(n)));
+    return this.#recordsIn(callCore(() => this.#core.recent(n)));
   }
 
   /** Sets the envelope state (0-7) of a record; the record, or undefined. */
   updateState(messageId, state) {
-    return liftRecord(callCore(() => this.#core.updateState(messageId, state)));
+    const row = callCore(() => this.#core.updateState(messageId, state));
+    if (row.length === 0) return undefined;
+    this.#envelopes[row[ROW.slot]].state = row[ROW.state];
+    return this.#recordAt(row, 0);
   }
 
   /** The record a token maps to, while within the dedup window; else undefined. */
   getByIdempotencyToken(token) {
     const now = this.#time();
-    return liftRecord(callCore(() => this.#core.getByIdempotencyToken(token, now)));
+    return this.#recordAt(callCore(() => this.#core.getByIdempotencyToken(token, now)), 0);
   }
 
   /** `{ status: 'new' | 'duplicate' | 'in_progress', record }` for the envelope's idempotency token. */
   checkDuplicate(envelope) {
     const now = this.#time();
-    const [status, found] = callCore(() => this.#core.checkDuplicate(envelope, now));
-    return { status: JSON.parse(status), record: liftRecords(found)[0] ?? null };
+    const checked = copyEnvelope(envelope);
+    const answer = callCore(() => this.#core.checkDuplicate(checked, now));
+    return { status: DUPLICATE_STATUS[answer[0]], record: this.#recordAt(answer, 1) ?? null };
   }
 
   /** Removes every record; statistics are kept. */
   clear() {
     this.#core.clear();
+    this.#envelopes = [];
   }
 
   get size() {
@@ -204,7 +201,42 @@ export class ActivityBuffer {
 
   /** The buffer in the reference file format (plain JSON data; bytes as base64). */
   toSnapshot() {
-    return this.#core.toSnapshot();
+    return callCore(() => this.#core.toSnapshot(this.#envelopes));
+  }
+
+  /** Records `envelope`: the core checks it and assigns its copy a slot. */
+  #record(incoming, envelope) {
+    const now = this.#time();
+    const copy = copyEnvelope(envelope);
+    const answer = callCore(() => this.#core.record(incoming, copy, now));
+    for (let i = ROW.length; i < answer.length; i++) this.#envelopes[answer[i]] = undefined;
+    this.#envelopes[answer[ROW.slot]] = copy;
+    return this.#recordAt(answer, 0);
+  }
+
+  /** The record in `rows` at `offset` (see `ROW`) with a copy of its envelope; undefined past the end. */
+  #recordAt(rows, offset) {
+    if (offset >= rows.length) return undefined;
+    const envelope = this.#envelopes[rows[offset + ROW.slot]];
+    return {
+      message_id: envelope.message_id,
+      direction: rows[offset + ROW.outgoing] ? 'out' : 'in',
+      envelope: cloneEnvelope(envelope),
+      ts_ms: rows[offset + ROW.tsMs],
+      ack_stage: rows[offset + ROW.ackStage],
+      error_code: rows[offset + ROW.errorCode],
+      ack_note: rows[offset + ROW.hasNote] ? this.#core.ackNote(envelope.message_id) : '',
+      state: rows[offset + ROW.state],
+      // The core copied these from this envelope when it was recorded; '' when absent.
+      idempotency_token: envelope.idempotency_token ?? '',
+      correlation_id: envelope.correlation_id ?? '',
+    };
+  }
+
+  #recordsIn(rows) {
+    const records = [];
+    for (let offset = 0; offset < rows.length; offset += ROW.length) records.push(this.#recordAt(rows, offset));
+    return records;
   }
 
   #time() {

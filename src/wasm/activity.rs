@@ -2,6 +2,12 @@
 //! `core::activity`. Every value crosses the boundary through `convert`; the JS classes in
 //! `js/activity.js` add the clock (`now()`), bound methods and error classes.
 //!
+//! Envelopes stay on the JS heap: `js/activity.js` keeps its own copy of each recorded
+//! envelope in an array indexed by slot, and the core records a [`HeldEnvelope`], the slot
+//! plus the four fields the buffer reads. A whole envelope crosses the boundary only for
+//! snapshots. Records go out as rows of numbers (see [`ROW_LEN`]), which the JS side joins
+//! with its envelope copies.
+//!
 //! Time: each method that needs it takes `now_ms` from the JS wrapper (its `now()`), so the
 //! core never calls back into JS for the clock.
 
@@ -10,10 +16,12 @@ use std::rc::Rc;
 
 use crate::core::activity::constants::{ack_stage, envelope_state, error_code, message_type};
 use crate::core::activity::{
-    self as core, Ack, ActivityBuffer, ActivityBufferOptions, ActivityError, Envelope,
-    EnvelopeOptions, OnFull, SequenceTracker, Strategy,
+    self as core, Ack, ActivityBuffer, ActivityBufferOptions, ActivityError, ActivityRecord,
+    Direction, DuplicateStatus, Envelope, EnvelopeOptions, OnFull, RecordedEnvelope,
+    SequenceTracker, Strategy, BYTES_FIELDS_KEY, PAYLOAD_IS_B64_KEY,
 };
 use crate::wasm::convert::{self, JsData};
+use crate::wasm::slots::SlotAllocator;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -22,10 +30,96 @@ use wasm_bindgen::JsCast;
 /// throwing call and the end of that operation.
 type ThrownByStrategy = Rc<RefCell<Option<JsValue>>>;
 
+/// A recorded envelope as the core sees it: where the JS side keeps it, and copies of the
+/// fields [`RecordedEnvelope`] reads, checked when it was built (see [`held_envelope`]).
+#[derive(Debug)]
+struct HeldEnvelope {
+    slot: u32,
+    message_id: String,
+    idempotency_token: String,
+    correlation_id: String,
+    state: i64,
+}
+
+impl HeldEnvelope {
+    fn of(slot: u32, envelope: &Envelope) -> Self {
+        HeldEnvelope {
+            slot,
+            message_id: envelope.message_id().unwrap_or_default().to_owned(),
+            idempotency_token: envelope.idempotency_token().to_owned(),
+            correlation_id: envelope.correlation_id().to_owned(),
+            state: envelope.state(),
+        }
+    }
+}
+
+impl RecordedEnvelope for HeldEnvelope {
+    fn validate_for_record(&self) -> Result<&str, ActivityError> {
+        Ok(&self.message_id)
+    }
+
+    fn checked_idempotency_token(&self) -> Result<&str, ActivityError> {
+        Ok(&self.idempotency_token)
+    }
+
+    fn idempotency_token(&self) -> &str {
+        &self.idempotency_token
+    }
+
+    fn correlation_id(&self) -> &str {
+        &self.correlation_id
+    }
+
+    fn state(&self) -> i64 {
+        self.state
+    }
+
+    fn set_state(&mut self, state: i64) {
+        self.state = state;
+    }
+}
+
+/// Numbers per record in the rows handed to `js/activity.js` (`#recordAt`): slot,
+/// direction (1 = out), ts_ms, ack_stage, error_code, state, has-an-ack-note (the note itself
+/// comes from `ackNote`). The JS side adds a copy of the envelope in the slot, and the ids,
+/// which it reads from that envelope (they are the ones `HeldEnvelope` copied). Numbers
+/// in a `Float64Array` cross without any text to encode or parse.
+const ROW_LEN: usize = 7;
+
+fn push_row(rows: &mut Vec<f64>, record: &ActivityRecord<HeldEnvelope>) {
+    rows.extend([
+        record.envelope.slot as f64,
+        f64::from(u8::from(record.direction == Direction::Out)),
+        record.ts_ms as f64,
+        record.ack_stage as f64,
+        record.error_code as f64,
+        record.envelope.state as f64,
+        f64::from(u8::from(!record.ack_note.is_empty())),
+    ]);
+}
+
+/// One row, or none (the JS side answers `undefined`).
+fn row_of(record: Option<&ActivityRecord<HeldEnvelope>>) -> Vec<f64> {
+    rows_of(record.as_slice())
+}
+
+fn rows_of(records: &[&ActivityRecord<HeldEnvelope>]) -> Vec<f64> {
+    let mut rows = Vec::with_capacity(records.len() * ROW_LEN);
+    records
+        .iter()
+        .for_each(|record| push_row(&mut rows, record));
+    rows
+}
+
+/// Invariant: `slots` holds exactly the slots of the resident records' envelopes.
 #[wasm_bindgen]
 pub struct ActivityBufferCore {
-    buffer: ActivityBuffer,
+    buffer: ActivityBuffer<HeldEnvelope>,
+    slots: SlotAllocator,
     thrown_by_strategy: ThrownByStrategy,
+    /// The envelopes of a buffer built by `fromSnapshot`, indexed by slot, until the JS
+    /// side takes them.
+    loaded_envelopes: Option<js_sys::Array>,
 }
 
 #[wasm_bindgen]
@@ -49,10 +143,13 @@ impl ActivityBufferCore {
         let buffer = ActivityBuffer::new(options).map_err(activity_error)?;
         Ok(ActivityBufferCore {
             buffer,
+            slots: SlotAllocator::default(),
             thrown_by_strategy,
+            loaded_envelopes: None,
         })
     }
 
+    /// A buffer from a snapshot; its envelopes wait in `takeLoadedEnvelopes()`.
     #[wasm_bindgen(js_name = fromSnapshot)]
     pub fn from_snapshot(
         snapshot: JsValue,
@@ -75,67 +172,111 @@ impl ActivityBufferCore {
                 problem: not_json.problem,
             })
         })?;
-        let buffer = ActivityBuffer::from_snapshot(&snapshot, options).map_err(activity_error)?;
+        let loaded = ActivityBuffer::from_snapshot(&snapshot, options).map_err(activity_error)?;
+        let mut slots = SlotAllocator::default();
+        let envelopes = js_sys::Array::new();
+        let buffer = loaded.map_envelopes(|envelope| {
+            let slot = slots.take();
+            envelopes.set(slot, convert::to_js_with_bytes(&envelope)?);
+            Ok::<_, JsValue>(HeldEnvelope::of(slot, &envelope))
+        })?;
         Ok(ActivityBufferCore {
             buffer,
+            slots,
             thrown_by_strategy,
+            loaded_envelopes: Some(envelopes),
         })
     }
 
-    #[wasm_bindgen(js_name = recordIncoming)]
-    pub fn record_incoming(&mut self, envelope: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
-        let envelope = envelope_from_js(&envelope)?;
-        let result = self.buffer.record_incoming(envelope, time(now_ms));
-        let record = result.map_err(|e| strategy_error(e, &self.thrown_by_strategy))?;
-        records_out(&[record])
+    /// The envelopes loaded by `fromSnapshot`, indexed by slot (once; then `undefined`).
+    #[wasm_bindgen(js_name = takeLoadedEnvelopes)]
+    pub fn take_loaded_envelopes(&mut self) -> Option<js_sys::Array> {
+        self.loaded_envelopes.take()
     }
 
-    #[wasm_bindgen(js_name = recordOutgoing)]
-    pub fn record_outgoing(&mut self, envelope: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
-        let envelope = envelope_from_js(&envelope)?;
-        let result = self.buffer.record_outgoing(envelope, time(now_ms));
-        let record = result.map_err(|e| strategy_error(e, &self.thrown_by_strategy))?;
-        records_out(&[record])
+    /// Records `envelope` (the JS side's copy, to be kept in the returned slot). Returns
+    /// the record's row followed by the slots of the records evicted to make room.
+    pub fn record(
+        &mut self,
+        incoming: bool,
+        envelope: JsValue,
+        now_ms: f64,
+    ) -> Result<Vec<f64>, JsValue> {
+        let fields = recorded_fields(&envelope)?;
+        let message_id = fields.validate_for_record().map_err(activity_error)?;
+        let (slot, new_slot) = match self.buffer.get(message_id) {
+            Some(resident) => (resident.envelope.slot, false),
+            None => (self.slots.take(), true),
+        };
+        let held = HeldEnvelope::of(slot, &fields);
+        let direction = if incoming {
+            Direction::In
+        } else {
+            Direction::Out
+        };
+        let Self {
+            buffer,
+            slots,
+            thrown_by_strategy,
+            ..
+        } = self;
+        match buffer.record(direction, held, time(now_ms)) {
+            Ok((record, evicted)) => {
+                let mut out = row_of(Some(record));
+                for evicted in evicted {
+                    slots.release(evicted.envelope.slot);
+                    out.push(evicted.envelope.slot as f64);
+                }
+                Ok(out)
+            }
+            Err(error) => {
+                if new_slot {
+                    slots.release(slot);
+                }
+                Err(strategy_error(error, thrown_by_strategy))
+            }
+        }
     }
 
     /// The updated record, or `undefined` for an unknown id.
-    pub fn ack(&mut self, ack: JsValue) -> Result<JsValue, JsValue> {
+    pub fn ack(&mut self, ack: JsValue) -> Result<Vec<f64>, JsValue> {
         let ack =
             convert::json_from_js(&ack).map_err(|not_json| not_json.into_type_error("ack"))?;
         let ack = Ack::from_value(&ack).map_err(activity_error)?;
-        record_or_undefined(self.buffer.ack(&ack).map_err(activity_error)?)
+        Ok(row_of(self.buffer.ack(&ack).map_err(activity_error)?))
     }
 
-    pub fn get(&self, message_id: JsValue) -> Result<JsValue, JsValue> {
+    pub fn get(&self, message_id: JsValue) -> Result<Vec<f64>, JsValue> {
         let message_id = convert::string_arg(&message_id, "message_id")?;
-        record_or_undefined(self.buffer.get(&message_id))
+        Ok(row_of(self.buffer.get(&message_id)))
     }
 
-    pub fn unacked(&self) -> Result<JsValue, JsValue> {
-        records_out(&self.buffer.unacked())
+    pub fn unacked(&self) -> Vec<f64> {
+        rows_of(&self.buffer.unacked())
     }
 
-    pub fn reconcile(&self) -> Result<JsValue, JsValue> {
-        records_out(&self.buffer.reconcile())
+    pub fn reconcile(&self) -> Vec<f64> {
+        rows_of(&self.buffer.reconcile())
     }
 
     /// The last `n` (default 50) records, oldest first.
-    pub fn recent(&self, n: JsValue) -> Result<JsValue, JsValue> {
+    pub fn recent(&self, n: JsValue) -> Result<Vec<f64>, JsValue> {
         let n = convert::optional_integer(&n, "n", convert::NonInteger::RangeError)?.unwrap_or(50);
-        records_out(&self.buffer.recent(n))
+        Ok(rows_of(&self.buffer.recent(n)))
     }
 
+    /// The updated record (the JS side sets `state` on its envelope copy), or `undefined`.
     #[wasm_bindgen(js_name = updateState)]
     pub fn update_state(
         &mut self,
         message_id: JsValue,
         state: JsValue,
-    ) -> Result<JsValue, JsValue> {
+    ) -> Result<Vec<f64>, JsValue> {
         let message_id = convert::string_arg(&message_id, "message_id")?;
         let state = convert::optional_integer(&state, "state", convert::NonInteger::RangeError)?
             .ok_or_else(|| convert::type_error("state must be an integer, got undefined"))?;
         let updated = self.buffer.update_state(&message_id, state);
-        record_or_undefined(updated.map_err(activity_error)?)
+        Ok(row_of(updated.map_err(activity_error)?))
     }
 
     /// The record the token maps to within the dedup window, else `undefined`.
@@ -144,25 +285,45 @@ impl ActivityBufferCore {
         &mut self,
         token: JsValue,
         now_ms: f64,
-    ) -> Result<JsValue, JsValue> {
+    ) -> Result<Vec<f64>, JsValue> {
         let token = convert::string_arg(&token, "token")?;
-        record_or_undefined(self.buffer.get_by_idempotency_token(&token, time(now_ms)))
+        Ok(row_of(
+            self.buffer.get_by_idempotency_token(&token, time(now_ms)),
+        ))
     }
 
-    /// `[status, records]`: status `'new' | 'duplicate' | 'in_progress'`, records as
-    /// [`records_out`] (none for `new`, else the record found).
+    /// `[status, ...row]`: status 0 new (no row), 1 duplicate, 2 in progress.
     #[wasm_bindgen(js_name = checkDuplicate)]
-    pub fn check_duplicate(&mut self, envelope: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
-        let envelope = envelope_from_js(&envelope)?;
-        let check = self.buffer.check_duplicate(&envelope, time(now_ms));
+    pub fn check_duplicate(&mut self, envelope: JsValue, now_ms: f64) -> Result<Vec<f64>, JsValue> {
+        let fields = recorded_fields(&envelope)?;
+        fields.checked_idempotency_token().map_err(activity_error)?;
+        let held = HeldEnvelope::of(0, &fields);
+        let check = self.buffer.check_duplicate(&held, time(now_ms));
         let check = check.map_err(activity_error)?;
-        let status = convert::json_text_with_bytes_as_null(&check.status)?;
-        let found: Vec<_> = check.record.into_iter().collect();
-        Ok(js_sys::Array::of2(&status.into(), &records_out(&found)?).into())
+        let status = match check.status {
+            DuplicateStatus::New => 0.0,
+            DuplicateStatus::Duplicate => 1.0,
+            DuplicateStatus::InProgress => 2.0,
+        };
+        let mut out = vec![status];
+        if let Some(record) = check.record {
+            push_row(&mut out, record);
+        }
+        Ok(out)
     }
 
+    /// The ack note of a resident record (`""` when none or no such record).
+    #[wasm_bindgen(js_name = ackNote)]
+    pub fn ack_note(&self, message_id: &str) -> String {
+        self.buffer
+            .get(message_id)
+            .map_or_else(String::new, |record| record.ack_note.clone())
+    }
+
+    /// Removes every record; the JS side drops its envelope copies.
     pub fn clear(&mut self) {
         self.buffer.clear();
+        self.slots.release_all();
     }
 
     #[wasm_bindgen(getter)]
@@ -175,11 +336,59 @@ impl ActivityBufferCore {
         convert::to_js(&self.buffer.stats())
     }
 
-    /// The reference file format: plain JSON data (bytes as base64).
+    /// The reference file format (plain JSON data, bytes as base64), with each record's
+    /// envelope taken from `envelopes[slot]`, the JS side's copies.
     #[wasm_bindgen(js_name = toSnapshot)]
-    pub fn to_snapshot(&self) -> Result<JsValue, JsValue> {
-        convert::to_js(&self.buffer.to_snapshot())
+    pub fn to_snapshot(&self, envelopes: js_sys::Array) -> Result<JsValue, JsValue> {
+        let snapshot = self
+            .buffer
+            .to_snapshot_with(|held| envelope_from_js(&envelopes.get(held.slot)))?;
+        convert::to_js(&snapshot)
     }
+}
+
+/// The fields of a JS envelope that [`RecordedEnvelope`] reads, and the snapshot markers a
+/// recorded envelope must not have, as a core `Envelope` so that the core's checks
+/// (`validate_for_record`, `checked_idempotency_token`) apply unchanged.
+fn recorded_fields(envelope: &JsValue) -> Result<Envelope, JsValue> {
+    if !envelope.is_object() {
+        return Err(convert::type_error(&format!(
+            "envelope must be a plain object, got {}",
+            convert::describe_kind(envelope)
+        )));
+    }
+    RECORDED_FIELD_KEYS.with(|keys| {
+        let mut fields = Envelope::new();
+        for (&name, key) in RECORDED_FIELDS.iter().zip(keys) {
+            let value = js_sys::Reflect::get(envelope, key).unwrap_or_default();
+            if value.is_undefined() {
+                continue;
+            }
+            if let Some(bytes) = value.dyn_ref::<js_sys::Uint8Array>() {
+                fields.insert_bytes(name, bytes.to_vec());
+            } else {
+                let value = convert::json_from_js(&value)
+                    .map_err(|not_json| not_json.into_type_error(&format!("envelope.{name}")))?;
+                fields.insert_json(name, value);
+            }
+        }
+        Ok(fields)
+    })
+}
+
+const RECORDED_FIELDS: [&str; 6] = [
+    "message_id",
+    "idempotency_token",
+    "correlation_id",
+    "state",
+    BYTES_FIELDS_KEY,
+    PAYLOAD_IS_B64_KEY,
+];
+
+thread_local! {
+    /// `RECORDED_FIELDS` as JS strings, made once rather than on every call.
+    static RECORDED_FIELD_KEYS: Vec<JsValue> =
+        RECORDED_FIELDS.iter().map(|name| JsValue::from_str(name)).collect();
 }
 
 /// A `SequenceTracker` whose numbers stay safe JS integers.
@@ -418,32 +627,6 @@ fn envelope_options_from_js(value: &JsValue) -> Result<EnvelopeOptions, JsValue>
     }
     serde_json::from_value(serde_json::Value::Object(object))
         .map_err(|error| convert::type_error(&format!("buildEnvelope options: {error}")))
-}
-
-fn record_or_undefined(record: Option<&core::ActivityRecord>) -> Result<JsValue, JsValue> {
-    record.map_or(Ok(JsValue::UNDEFINED), |record| records_out(&[record]))
-}
-
-/// Records for `js/activity.js` to lift (`liftRecords`): a flat array `[json, i, name,
-/// bytes, i, name, bytes, ...]` where `json` is the JSON text of the records (an array)
-/// with byte fields written as `null`, and each triple puts a `Uint8Array` copy of the
-/// bytes at `records[i].envelope[name]`.
-///
-/// Invariant: byte values occur only as top-level envelope fields (see `Envelope`), so the
-/// triples locate every one of them.
-fn records_out(records: &[&core::ActivityRecord]) -> Result<JsValue, JsValue> {
-    let out = js_sys::Array::new();
-    out.push(&convert::json_text_with_bytes_as_null(records)?.into());
-    for (i, record) in records.iter().enumerate() {
-        for (name, value) in record.envelope.fields() {
-            if let core::FieldValue::Bytes(bytes) = value {
-                out.push(&JsValue::from(i as f64));
-                out.push(&JsValue::from_str(name));
-                out.push(&js_sys::Uint8Array::from(bytes.as_slice()).into());
-            }
-        }
-    }
-    Ok(out.into())
 }
 
 /// A JS clock reading as whole milliseconds (the JS wrapper checks it is finite).

@@ -28,31 +28,6 @@ pub fn to_js_with_bytes<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsV
         .map_err(|error| type_error(&error.to_string()))
 }
 
-/// JSON text of a Rust value, with every byte buffer (`serialize_bytes`) written as `null`.
-///
-/// For values whose byte fields the caller can locate and attach itself: one string plus
-/// `JSON.parse` is several times cheaper than building the object property by property
-/// (each property name and string value otherwise crosses the boundary on its own).
-pub fn json_text_with_bytes_as_null<T: Serialize + ?Sized>(value: &T) -> Result<String, JsValue> {
-    struct BytesAsNull;
-    impl serde_json::ser::Formatter for BytesAsNull {
-        fn write_byte_array<W: ?Sized + std::io::Write>(
-            &mut self,
-            writer: &mut W,
-            _bytes: &[u8],
-        ) -> std::io::Result<()> {
-            writer.write_all(b"null")
-        }
-    }
-    let mut text = Vec::with_capacity(512);
-    let mut serializer = serde_json::Serializer::with_formatter(&mut text, BytesAsNull);
-    value
-        .serialize(&mut serializer)
-        .map_err(|error| type_error(&error.to_string()))?;
-    // serde_json writes only valid UTF-8.
-    String::from_utf8(text).map_err(|error| type_error(&error.to_string()))
-}
-
 /// An optional count: `undefined` or `null` gives `None`; otherwise a non-negative
 /// integer that fits in `u32`, else a `RangeError` (a non-number is a `TypeError`).
 pub fn optional_count(value: &JsValue, name: &str) -> Result<Option<usize>, JsValue> {

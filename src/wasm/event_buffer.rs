@@ -7,39 +7,13 @@
 
 use crate::core::event_buffer::{EventBuffer, KindFilter, PayloadKind};
 use crate::wasm::convert;
+use crate::wasm::slots::SlotAllocator;
 use wasm_bindgen::prelude::*;
 
 #[derive(Clone, Copy)]
 struct Slot {
     index: u32,
     kind: PayloadKind,
-}
-
-/// Hands out slot indices, reusing released ones first.
-///
-/// Invariant: an index is either held by exactly one buffered payload or free.
-#[derive(Default)]
-struct SlotAllocator {
-    released: Vec<u32>,
-    next_unused: u32,
-}
-
-impl SlotAllocator {
-    fn take(&mut self) -> u32 {
-        self.released.pop().unwrap_or_else(|| {
-            self.next_unused += 1;
-            self.next_unused - 1
-        })
-    }
-
-    fn release(&mut self, index: u32) {
-        self.released.push(index);
-    }
-
-    fn release_all(&mut self) {
-        self.released.clear();
-        self.next_unused = 0;
-    }
 }
 
 #[wasm_bindgen]

@@ -9,3 +9,4 @@ mod convert;
 mod event_buffer;
 mod event_log;
 mod payload;
+mod slots;

@@ -4,12 +4,11 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde::Serialize;
-use serde_json::Value;
 
 use super::constants::{ack_stage, envelope_state, is_terminal_stage, is_terminal_state};
-use super::envelope::{Envelope, FieldValue};
+use super::envelope::Envelope;
 use super::error::ActivityError;
-use super::record::{Ack, ActivityRecord, Direction, STAGE_EXPECTED};
+use super::record::{Ack, ActivityRecord, Direction, RecordedEnvelope, STAGE_EXPECTED};
 use super::strategy::{OnFull, SplitMix64, Strategy};
 use super::token_index::TokenIndex;
 
@@ -68,10 +67,11 @@ pub enum DuplicateStatus {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct DuplicateCheck<'a> {
+#[serde(bound(serialize = "E: RecordedEnvelope + Serialize"))]
+pub struct DuplicateCheck<'a, E = Envelope> {
     pub status: DuplicateStatus,
     /// The record found; `None` for `New`.
-    pub record: Option<&'a ActivityRecord>,
+    pub record: Option<&'a ActivityRecord<E>>,
 }
 
 /// Recorded messages, oldest first, at most `max_items` of them.
@@ -90,15 +90,16 @@ pub struct DuplicateCheck<'a> {
 /// - see [`TokenIndex`] for the token index; a token lookup succeeds only while
 ///   `now - ts_ms <= dedup_window_s * 1000` for the record it points at.
 ///
-/// Time is the caller's: every method that needs it takes `now_ms`.
+/// Time is the caller's: every method that needs it takes `now_ms`. The envelope type `E`
+/// is [`Envelope`] except in the wasm binding (see [`RecordedEnvelope`]).
 #[derive(Debug)]
-pub struct ActivityBuffer {
+pub struct ActivityBuffer<E = Envelope> {
     max_items: usize,
     dedup_window_ms: i64,
     strategy: Strategy,
     on_full: OnFull,
     random: SplitMix64,
-    records: BTreeMap<u64, ActivityRecord>,
+    records: BTreeMap<u64, ActivityRecord<E>>,
     positions: HashMap<String, u64>,
     settled: BTreeSet<u64>,
     next_position: u64,
@@ -106,7 +107,7 @@ pub struct ActivityBuffer {
     stats: ActivityStats,
 }
 
-impl ActivityBuffer {
+impl<E: RecordedEnvelope> ActivityBuffer<E> {
     pub fn new(options: ActivityBufferOptions) -> Result<Self, ActivityError> {
         if options.max_items == 0 {
             return Err(ActivityError::range("maxItems", "0", "a positive integer"));
@@ -144,10 +145,11 @@ impl ActivityBuffer {
     /// Records a received envelope; see [`ActivityBuffer::record_outgoing`].
     pub fn record_incoming(
         &mut self,
-        envelope: Envelope,
+        envelope: E,
         now_ms: i64,
-    ) -> Result<&ActivityRecord, ActivityError> {
+    ) -> Result<&ActivityRecord<E>, ActivityError> {
         self.record(Direction::In, envelope, now_ms)
+            .map(|(record, _evicted)| record)
     }
 
     /// Records a sent envelope at `now_ms`.
@@ -159,19 +161,23 @@ impl ActivityBuffer {
     /// rejected, per `on_full`).
     pub fn record_outgoing(
         &mut self,
-        envelope: Envelope,
+        envelope: E,
         now_ms: i64,
-    ) -> Result<&ActivityRecord, ActivityError> {
+    ) -> Result<&ActivityRecord<E>, ActivityError> {
         self.record(Direction::Out, envelope, now_ms)
+            .map(|(record, _evicted)| record)
     }
 
-    fn record(
+    /// Records `envelope` as `record_incoming` / `record_outgoing` do, and also returns the
+    /// records evicted to make room for it (oldest first within the strategy's choice).
+    pub fn record(
         &mut self,
         direction: Direction,
-        envelope: Envelope,
+        envelope: E,
         now_ms: i64,
-    ) -> Result<&ActivityRecord, ActivityError> {
+    ) -> Result<(&ActivityRecord<E>, Vec<ActivityRecord<E>>), ActivityError> {
         let message_id = envelope.validate_for_record()?.to_owned();
+        let mut evicted = Vec::new();
         let position = match self.positions.get(&message_id) {
             Some(&position) => {
                 let old = &self.records[&position];
@@ -180,7 +186,7 @@ impl ActivityBuffer {
                 position
             }
             None => {
-                self.make_room()?;
+                evicted = self.make_room()?;
                 let position = self.next_position;
                 self.next_position += 1;
                 self.positions.insert(message_id.clone(), position);
@@ -195,7 +201,7 @@ impl ActivityBuffer {
         self.records.insert(position, record);
         self.refresh_settled(position);
         self.expire_tokens(now_ms);
-        Ok(&self.records[&position])
+        Ok((&self.records[&position], evicted))
     }
 
     /// Applies an ack to the record it names; `None` when no such record.
@@ -203,7 +209,7 @@ impl ActivityBuffer {
     /// A stage outside 0-6 is a `Range` error whether or not the record exists. An ack
     /// below the record's stage, or any ack once the stage is terminal, leaves the record
     /// unchanged, counts in `stats().ignored_acks`, and returns the record.
-    pub fn ack(&mut self, ack: &Ack) -> Result<Option<&ActivityRecord>, ActivityError> {
+    pub fn ack(&mut self, ack: &Ack) -> Result<Option<&ActivityRecord<E>>, ActivityError> {
         if !ack_stage::VALID.contains(&ack.ack_stage) {
             return Err(ActivityError::range(
                 "ack_stage",
@@ -229,19 +235,19 @@ impl ActivityBuffer {
         Ok(Some(&self.records[&position]))
     }
 
-    pub fn get(&self, message_id: &str) -> Option<&ActivityRecord> {
+    pub fn get(&self, message_id: &str) -> Option<&ActivityRecord<E>> {
         self.positions
             .get(message_id)
             .map(|position| &self.records[position])
     }
 
     /// Records of both directions with stage UNSPECIFIED, RECEIVED or READ, oldest first.
-    pub fn unacked(&self) -> Vec<&ActivityRecord> {
+    pub fn unacked(&self) -> Vec<&ActivityRecord<E>> {
         self.records.values().filter(|r| r.is_unacked()).collect()
     }
 
     /// Unacked outgoing records, oldest first: what to retry after a restart.
-    pub fn reconcile(&self) -> Vec<&ActivityRecord> {
+    pub fn reconcile(&self) -> Vec<&ActivityRecord<E>> {
         self.records
             .values()
             .filter(|r| r.direction == Direction::Out && r.is_unacked())
@@ -249,9 +255,9 @@ impl ActivityBuffer {
     }
 
     /// The last `n` records, oldest first; empty for `n <= 0`.
-    pub fn recent(&self, n: i64) -> Vec<&ActivityRecord> {
+    pub fn recent(&self, n: i64) -> Vec<&ActivityRecord<E>> {
         let n = usize::try_from(n).unwrap_or(0);
-        let mut last: Vec<&ActivityRecord> = self.records.values().rev().take(n).collect();
+        let mut last: Vec<&ActivityRecord<E>> = self.records.values().rev().take(n).collect();
         last.reverse();
         last
     }
@@ -261,7 +267,7 @@ impl ActivityBuffer {
         &mut self,
         message_id: &str,
         state: i64,
-    ) -> Result<Option<&ActivityRecord>, ActivityError> {
+    ) -> Result<Option<&ActivityRecord<E>>, ActivityError> {
         if !envelope_state::VALID.contains(&state) {
             return Err(ActivityError::range(
                 "state",
@@ -276,7 +282,7 @@ impl ActivityBuffer {
             .records
             .get_mut(&position)
             .expect("positions point at records");
-        record.envelope.insert_json("state", state);
+        record.envelope.set_state(state);
         self.refresh_settled(position);
         Ok(Some(&self.records[&position]))
     }
@@ -286,7 +292,7 @@ impl ActivityBuffer {
         &mut self,
         token: &str,
         now_ms: i64,
-    ) -> Option<&ActivityRecord> {
+    ) -> Option<&ActivityRecord<E>> {
         self.expire_tokens(now_ms);
         self.live_record_for(token, now_ms)
     }
@@ -296,19 +302,11 @@ impl ActivityBuffer {
     /// is terminal) or `InProgress`. Found records count in `stats().dedup_hits`.
     pub fn check_duplicate(
         &mut self,
-        envelope: &Envelope,
+        envelope: &E,
         now_ms: i64,
-    ) -> Result<DuplicateCheck<'_>, ActivityError> {
-        if let Some(token) = envelope.get("idempotency_token") {
-            if !matches!(token, FieldValue::Json(Value::String(_) | Value::Null)) {
-                return Err(ActivityError::invalid(
-                    "idempotency_token",
-                    "must be a string",
-                ));
-            }
-        }
+    ) -> Result<DuplicateCheck<'_, E>, ActivityError> {
+        let token = envelope.checked_idempotency_token()?;
         self.expire_tokens(now_ms);
-        let token = envelope.idempotency_token();
         let found = if token.is_empty() {
             None
         } else {
@@ -336,11 +334,12 @@ impl ActivityBuffer {
     }
 
     /// Removes every record; statistics are kept.
-    pub fn clear(&mut self) {
-        self.records.clear();
+    pub fn clear(&mut self) -> Vec<ActivityRecord<E>> {
+        let cleared = std::mem::take(&mut self.records).into_values().collect();
         self.positions.clear();
         self.settled.clear();
         self.tokens.clear();
+        cleared
     }
 
     pub fn len(&self) -> usize {
@@ -364,7 +363,9 @@ impl ActivityBuffer {
     }
 
     /// All records, oldest first.
-    pub fn records(&self) -> impl DoubleEndedIterator<Item = &ActivityRecord> + ExactSizeIterator {
+    pub fn records(
+        &self,
+    ) -> impl DoubleEndedIterator<Item = &ActivityRecord<E>> + ExactSizeIterator {
         self.records.values()
     }
 
@@ -372,7 +373,7 @@ impl ActivityBuffer {
     /// left them (tokens pointing at the most recently recorded carrier). The caller has
     /// checked ids are unique and each record is valid.
     pub(crate) fn from_records(
-        records: Vec<ActivityRecord>,
+        records: Vec<ActivityRecord<E>>,
         options: ActivityBufferOptions,
     ) -> Result<Self, ActivityError> {
         let mut buffer = ActivityBuffer::new(options)?;
@@ -413,7 +414,7 @@ impl ActivityBuffer {
         self.tokens.queued()
     }
 
-    fn live_record_for(&self, token: &str, now_ms: i64) -> Option<&ActivityRecord> {
+    fn live_record_for(&self, token: &str, now_ms: i64) -> Option<&ActivityRecord<E>> {
         let record = self.get(self.tokens.get(token)?)?;
         (now_ms.saturating_sub(record.ts_ms) <= self.dedup_window_ms).then_some(record)
     }
@@ -433,11 +434,11 @@ impl ActivityBuffer {
         }
     }
 
-    /// Ensures one more record fits: evicts per the strategy, or refuses. Victims are
-    /// all chosen and checked before any is removed.
-    fn make_room(&mut self) -> Result<(), ActivityError> {
+    /// Ensures one more record fits: evicts per the strategy (returning the evicted
+    /// records), or refuses. Victims are all chosen and checked before any is removed.
+    fn make_room(&mut self) -> Result<Vec<ActivityRecord<E>>, ActivityError> {
         if self.records.len() < self.max_items {
-            return Ok(());
+            return Ok(Vec::new());
         }
         if self.on_full == OnFull::Reject {
             self.stats.rejections += 1;
@@ -448,11 +449,11 @@ impl ActivityBuffer {
         }
         let excess = self.records.len() + 1 - self.max_items;
         let victims = self.choose_victims(excess)?;
-        for position in victims {
-            self.remove_at(position);
-            self.stats.evictions += 1;
-        }
-        Ok(())
+        self.stats.evictions += victims.len() as u64;
+        Ok(victims
+            .into_iter()
+            .map(|position| self.remove_at(position))
+            .collect())
     }
 
     /// Positions of at least `excess` distinct resident records.
@@ -547,7 +548,7 @@ impl ActivityBuffer {
         Ok(chosen)
     }
 
-    fn remove_at(&mut self, position: u64) {
+    fn remove_at(&mut self, position: u64) -> ActivityRecord<E> {
         let record = self
             .records
             .remove(&position)
@@ -556,6 +557,45 @@ impl ActivityBuffer {
         self.settled.remove(&position);
         self.tokens
             .remove_if_points_at(record.idempotency_token(), &record.message_id);
+        record
+    }
+
+    /// The same buffer with each envelope replaced by `convert(envelope)`: records, order,
+    /// stages, token index, strategy and statistics carry over. `convert` must keep what
+    /// [`RecordedEnvelope`] reads (message id, token, state); the first error stops it.
+    pub fn map_envelopes<H: RecordedEnvelope, X>(
+        self,
+        mut convert: impl FnMut(E) -> Result<H, X>,
+    ) -> Result<ActivityBuffer<H>, X> {
+        let mut records = BTreeMap::new();
+        for (position, record) in self.records {
+            let envelope = convert(record.envelope)?;
+            records.insert(
+                position,
+                ActivityRecord {
+                    message_id: record.message_id,
+                    direction: record.direction,
+                    envelope,
+                    ts_ms: record.ts_ms,
+                    ack_stage: record.ack_stage,
+                    error_code: record.error_code,
+                    ack_note: record.ack_note,
+                },
+            );
+        }
+        Ok(ActivityBuffer {
+            max_items: self.max_items,
+            dedup_window_ms: self.dedup_window_ms,
+            strategy: self.strategy,
+            on_full: self.on_full,
+            random: self.random,
+            records,
+            positions: self.positions,
+            settled: self.settled,
+            next_position: self.next_position,
+            tokens: self.tokens,
+            stats: self.stats,
+        })
     }
 }
 

@@ -47,7 +47,7 @@ fn fill(buffer: &mut ActivityBuffer, names: &[&str]) {
 
 #[test]
 fn defaults_match_the_issue() {
-    let buffer = ActivityBuffer::new(ActivityBufferOptions::default()).unwrap();
+    let buffer: ActivityBuffer = ActivityBuffer::new(ActivityBufferOptions::default()).unwrap();
     assert_eq!(buffer.max_items(), 1000);
     assert_eq!(buffer.dedup_window_s(), 3600);
     assert!(buffer.is_empty());
@@ -60,7 +60,7 @@ fn bad_options_are_rejected() {
         max_items: 0,
         ..ActivityBufferOptions::default()
     };
-    let err = ActivityBuffer::new(options).unwrap_err();
+    let err = ActivityBuffer::<Envelope>::new(options).unwrap_err();
     assert_eq!(
         err.to_string(),
         "maxItems must be a positive integer, got 0"
@@ -70,7 +70,7 @@ fn bad_options_are_rejected() {
         ..ActivityBufferOptions::default()
     };
     assert!(matches!(
-        ActivityBuffer::new(options),
+        ActivityBuffer::<Envelope>::new(options),
         Err(ActivityError::Range { .. })
     ));
 }
@@ -272,7 +272,7 @@ fn backward_acks_and_acks_after_a_terminal_stage_are_ignored_and_counted() {
 
 #[test]
 fn acks_for_unknown_ids_return_none() {
-    let mut buffer = ActivityBuffer::new(ActivityBufferOptions::default()).unwrap();
+    let mut buffer: ActivityBuffer = ActivityBuffer::new(ActivityBufferOptions::default()).unwrap();
     assert_eq!(buffer.ack(&Ack::new("ghost", 1)), Ok(None));
     assert_eq!(buffer.stats().ignored_acks, 0);
 }

@@ -53,7 +53,7 @@ pub use constants::{is_terminal_stage, is_terminal_state};
 pub use envelope::{Envelope, FieldValue, BYTES_FIELDS_KEY, PAYLOAD_IS_B64_KEY};
 pub use error::ActivityError;
 pub use json::{integer_from_f64, MAX_SAFE_INTEGER};
-pub use record::{Ack, ActivityRecord, Direction};
+pub use record::{Ack, ActivityRecord, Direction, RecordedEnvelope};
 pub use snapshot::{envelope_from_snapshot, envelope_to_snapshot, SNAPSHOT_VERSION};
 pub use strategy::{OnFull, Strategy, VictimChooser};
 pub use token::{compute_idempotency_token, SequenceTracker};

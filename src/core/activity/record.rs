@@ -4,7 +4,7 @@ use serde::ser::{Serialize, SerializeStruct, Serializer};
 use serde_json::Value;
 
 use super::constants::{ack_stage, error_code};
-use super::envelope::Envelope;
+use super::envelope::{Envelope, FieldValue};
 use super::error::ActivityError;
 use super::json::{any_integer, describe, integer_in};
 
@@ -39,30 +39,78 @@ impl Serialize for Direction {
     }
 }
 
+/// What the buffer reads from, and writes to, the envelopes it records.
+///
+/// [`Envelope`] is the whole wire object. The wasm binding records a handle instead: the
+/// envelope itself stays on the JS heap, and the handle carries copies of the fields below.
+pub trait RecordedEnvelope {
+    /// The message id, once the fields the buffer relies on are checked (see
+    /// [`Envelope::validate_for_record`]).
+    fn validate_for_record(&self) -> Result<&str, ActivityError>;
+    /// The idempotency token, `""` when absent; an error when it is not a string.
+    fn checked_idempotency_token(&self) -> Result<&str, ActivityError>;
+    /// `""` when absent.
+    fn idempotency_token(&self) -> &str;
+    /// `""` when absent.
+    fn correlation_id(&self) -> &str;
+    /// `UNSPECIFIED` (0) when absent.
+    fn state(&self) -> i64;
+    fn set_state(&mut self, state: i64);
+}
+
+impl RecordedEnvelope for Envelope {
+    fn validate_for_record(&self) -> Result<&str, ActivityError> {
+        Envelope::validate_for_record(self)
+    }
+
+    fn checked_idempotency_token(&self) -> Result<&str, ActivityError> {
+        match self.get("idempotency_token") {
+            None | Some(FieldValue::Json(Value::String(_) | Value::Null)) => {
+                Ok(Envelope::idempotency_token(self))
+            }
+            Some(_) => Err(ActivityError::invalid(
+                "idempotency_token",
+                "must be a string",
+            )),
+        }
+    }
+
+    fn idempotency_token(&self) -> &str {
+        Envelope::idempotency_token(self)
+    }
+
+    fn correlation_id(&self) -> &str {
+        Envelope::correlation_id(self)
+    }
+
+    fn state(&self) -> i64 {
+        Envelope::state(self)
+    }
+
+    fn set_state(&mut self, state: i64) {
+        self.insert_json("state", state);
+    }
+}
+
 /// One recorded message.
 ///
 /// Invariants (held by the buffer, which hands out only shared references):
 /// `message_id == envelope.message_id()`, non-empty; `ack_stage` is 0-6; `ts_ms` is the
 /// buffer's clock when the message was (last) recorded.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ActivityRecord {
+pub struct ActivityRecord<E = Envelope> {
     pub message_id: String,
     pub direction: Direction,
-    pub envelope: Envelope,
+    pub envelope: E,
     pub ts_ms: i64,
     pub ack_stage: i64,
     pub error_code: i64,
     pub ack_note: String,
 }
 
-impl ActivityRecord {
+impl<E: RecordedEnvelope> ActivityRecord<E> {
     /// A fresh record: stage UNSPECIFIED, no error, no note.
-    pub(crate) fn new(
-        message_id: String,
-        direction: Direction,
-        envelope: Envelope,
-        ts_ms: i64,
-    ) -> Self {
+    pub(crate) fn new(message_id: String, direction: Direction, envelope: E, ts_ms: i64) -> Self {
         ActivityRecord {
             message_id,
             direction,
@@ -100,7 +148,7 @@ impl ActivityRecord {
 
 /// The plain object handed to callers: the seven stored fields plus the derived
 /// `state`, `idempotency_token` and `correlation_id`.
-impl Serialize for ActivityRecord {
+impl<E: RecordedEnvelope + Serialize> Serialize for ActivityRecord<E> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut s = serializer.serialize_struct("ActivityRecord", 10)?;
         s.serialize_field("message_id", &self.message_id)?;

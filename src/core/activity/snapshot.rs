@@ -24,7 +24,7 @@ use super::constants::ack_stage;
 use super::envelope::{Envelope, FieldValue, BYTES_FIELDS_KEY, PAYLOAD_IS_B64_KEY};
 use super::error::ActivityError;
 use super::json::{any_integer, describe, integer_in};
-use super::record::{ActivityRecord, Direction, STAGE_EXPECTED};
+use super::record::{ActivityRecord, Direction, RecordedEnvelope, STAGE_EXPECTED};
 
 /// The only snapshot version there is.
 pub const SNAPSHOT_VERSION: &str = "1.0";
@@ -39,13 +39,37 @@ const RECORD_FIELDS: [&str; 7] = [
     "ack_note",
 ];
 
+impl<E: RecordedEnvelope> ActivityBuffer<E> {
+    /// The buffer in the reference file format, each record's envelope given by
+    /// `envelope_of` (the first error stops it).
+    pub fn to_snapshot_with<X>(
+        &self,
+        mut envelope_of: impl FnMut(&E) -> Result<Envelope, X>,
+    ) -> Result<Value, X> {
+        let mut records = Map::new();
+        let mut order = Vec::with_capacity(self.len());
+        for record in self.records() {
+            let envelope = envelope_of(&record.envelope)?;
+            records.insert(
+                record.message_id.clone(),
+                record_to_snapshot(record, &envelope),
+            );
+            order.push(Value::String(record.message_id.clone()));
+        }
+        Ok(json!({ "records": records, "order": order, "version": SNAPSHOT_VERSION }))
+    }
+}
+
 impl ActivityBuffer {
     /// The buffer in the reference file format.
     pub fn to_snapshot(&self) -> Value {
         let mut records = Map::new();
         let mut order = Vec::with_capacity(self.len());
         for record in self.records() {
-            records.insert(record.message_id.clone(), record_to_snapshot(record));
+            records.insert(
+                record.message_id.clone(),
+                record_to_snapshot(record, &record.envelope),
+            );
             order.push(Value::String(record.message_id.clone()));
         }
         json!({ "records": records, "order": order, "version": SNAPSHOT_VERSION })
@@ -171,11 +195,11 @@ pub fn envelope_from_snapshot(value: &Value, path: &str) -> Result<Envelope, Act
     Ok(envelope)
 }
 
-fn record_to_snapshot(record: &ActivityRecord) -> Value {
+fn record_to_snapshot<E>(record: &ActivityRecord<E>, envelope: &Envelope) -> Value {
     json!({
         "message_id": record.message_id,
         "direction": record.direction.as_str(),
-        "envelope": envelope_to_snapshot(&record.envelope),
+        "envelope": envelope_to_snapshot(envelope),
         "ts_ms": record.ts_ms,
         "ack_stage": record.ack_stage,
         "error_code": record.error_code,
