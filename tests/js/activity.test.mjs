@@ -637,3 +637,33 @@ test('fromSnapshot takes the buffer options; too many records is BufferFullError
   assert.deepEqual(ids(loaded.recent()), ['m0', 'm1', 'n']);
   assert.throws(() => ActivityBuffer.fromSnapshot(snapshot, { onFull: 'nope' }), TypeError);
 });
+
+test('each record keeps its own envelope through evictions, re-recording, acks, clear and snapshots', () => {
+  const buffer = new ActivityBuffer({ maxItems: 4, strategy: { random: { seed: 11 } } });
+  const lastN = new Map();
+  for (let i = 0; i < 300; i++) {
+    const id = `m${(i * 7) % 9}`;
+    buffer.recordOutgoing({ message_id: id, n: i, payload: new Uint8Array([i & 255, 7]) });
+    lastN.set(id, i);
+    if (i % 5 === 0) buffer.ack({ ack_for_message_id: id, ack_stage: AckStage.READ, note: `read ${i}` });
+    const records = buffer.recent(10);
+    assert.ok(records.length <= 4);
+    for (const record of records) {
+      assert.equal(record.envelope.message_id, record.message_id);
+      assert.equal(record.envelope.n, lastN.get(record.message_id), `${record.message_id} at step ${i}`);
+      assert.deepEqual([...record.envelope.payload], [record.envelope.n & 255, 7]);
+    }
+  }
+  const noted = buffer.recent(10).find((r) => r.ack_note !== '');
+  if (noted) assert.match(noted.ack_note, /^read \d+$/);
+  const restored = ActivityBuffer.fromSnapshot(buffer.toSnapshot(), { maxItems: 4 });
+  assert.deepEqual(restored.recent(10), buffer.recent(10));
+  restored.recordOutgoing({ message_id: 'after-load', n: -1 });
+  assert.equal(restored.get('after-load').envelope.n, -1);
+  assert.equal(restored.size, 4);
+  buffer.clear();
+  assert.deepEqual(buffer.recent(10), []);
+  buffer.recordOutgoing({ message_id: 'fresh', n: 1 });
+  assert.deepEqual(buffer.recent(10).map((r) => [r.message_id, r.envelope.n]), [['fresh', 1]]);
+  assert.deepEqual(buffer.toSnapshot().order, ['fresh']);
+});

@@ -764,3 +764,128 @@ fn records_serialize_with_their_derived_fields() {
     assert_eq!(value["correlation_id"], json!(""));
     assert_eq!(value["ts_ms"], json!(7));
 }
+
+// --- other envelope types, eviction reports ----------------------------------------
+
+/// A recorded envelope that is only a handle, as in the wasm binding.
+#[derive(Debug, Clone, PartialEq)]
+struct Handle {
+    slot: u32,
+    id: String,
+    token: String,
+    state: i64,
+}
+
+impl RecordedEnvelope for Handle {
+    fn validate_for_record(&self) -> Result<&str, ActivityError> {
+        Ok(&self.id)
+    }
+    fn checked_idempotency_token(&self) -> Result<&str, ActivityError> {
+        Ok(&self.token)
+    }
+    fn idempotency_token(&self) -> &str {
+        &self.token
+    }
+    fn correlation_id(&self) -> &str {
+        ""
+    }
+    fn state(&self) -> i64 {
+        self.state
+    }
+    fn set_state(&mut self, state: i64) {
+        self.state = state;
+    }
+}
+
+#[test]
+fn record_reports_the_records_it_evicted() {
+    let mut buffer = buffer_with(2, Strategy::Fifo, OnFull::Evict);
+    let (_, evicted) = buffer.record(Direction::Out, env("a"), 1).unwrap();
+    assert!(evicted.is_empty());
+    buffer.record(Direction::Out, env("b"), 2).unwrap();
+    let (record, evicted) = buffer.record(Direction::In, env("c"), 3).unwrap();
+    assert_eq!(record.message_id, "c");
+    assert_eq!(evicted.len(), 1);
+    assert_eq!(evicted[0].message_id, "a");
+    assert_eq!(evicted[0].envelope, env("a"));
+    assert_eq!(buffer.stats().evictions, 1);
+    let (_, evicted) = buffer.record(Direction::Out, env("b"), 4).unwrap();
+    assert!(evicted.is_empty(), "re-recording needs no room");
+}
+
+#[test]
+fn clear_returns_the_cleared_records_oldest_first() {
+    let mut buffer = buffer_with(5, Strategy::Fifo, OnFull::Evict);
+    fill(&mut buffer, &["a", "b", "c"]);
+    let cleared: Vec<String> = buffer.clear().into_iter().map(|r| r.message_id).collect();
+    assert_eq!(cleared, ["a", "b", "c"]);
+    assert!(buffer.is_empty());
+}
+
+#[test]
+fn map_envelopes_keeps_order_stages_tokens_and_stats() {
+    let mut buffer = buffer_with(3, Strategy::Fifo, OnFull::Evict);
+    buffer
+        .record_outgoing(env_with_token("a", "t-a"), 10)
+        .unwrap();
+    buffer.record_outgoing(env("b"), 20).unwrap();
+    buffer.ack(&Ack::new("b", ack_stage::FULFILLED)).unwrap();
+    let mut next_slot = 0;
+    let mut handles: ActivityBuffer<Handle> = buffer
+        .map_envelopes(|envelope| {
+            next_slot += 1;
+            Ok::<_, ()>(Handle {
+                slot: next_slot,
+                id: envelope.message_id().unwrap().to_owned(),
+                token: envelope.idempotency_token().to_owned(),
+                state: envelope.state(),
+            })
+        })
+        .unwrap();
+    let order: Vec<(&str, u32)> = handles
+        .records()
+        .map(|r| (r.message_id.as_str(), r.envelope.slot))
+        .collect();
+    assert_eq!(order, [("a", 1), ("b", 2)]);
+    assert_eq!(handles.get("b").unwrap().ack_stage, ack_stage::FULFILLED);
+    assert_eq!(
+        handles
+            .get_by_idempotency_token("t-a", 30)
+            .unwrap()
+            .message_id,
+        "a"
+    );
+    handles.update_state("a", envelope_state::FAILED).unwrap();
+    assert_eq!(
+        handles.get("a").unwrap().envelope.state,
+        envelope_state::FAILED
+    );
+    // Both are settled now, so settled-first bookkeeping carried over too.
+    assert_eq!(handles.len(), 2);
+}
+
+#[test]
+fn map_envelopes_stops_at_the_first_error() {
+    let mut buffer = buffer_with(3, Strategy::Fifo, OnFull::Evict);
+    fill(&mut buffer, &["a", "b"]);
+    let mut seen = 0;
+    let result: Result<ActivityBuffer<Handle>, &str> = buffer.map_envelopes(|_| {
+        seen += 1;
+        Err("no")
+    });
+    assert_eq!(result.unwrap_err(), "no");
+    assert_eq!(seen, 1);
+}
+
+#[test]
+fn to_snapshot_with_resolves_each_envelope() {
+    let mut buffer = buffer_with(3, Strategy::Fifo, OnFull::Evict);
+    fill(&mut buffer, &["a", "b"]);
+    let direct = buffer.to_snapshot();
+    let resolved = buffer
+        .to_snapshot_with(|envelope| Ok::<_, ()>(envelope.clone()))
+        .unwrap();
+    assert_eq!(direct, resolved);
+    let failed = buffer.to_snapshot_with(|_| Err::<Envelope, _>("unreachable envelope"));
+    assert_eq!(failed.unwrap_err(), "unreachable envelope");
+}
