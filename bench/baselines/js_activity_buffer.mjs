@@ -4,8 +4,9 @@
 // (Uint8Array fields copied), every returned record is a fresh copy, the token index maps a
 // token to the last record carrying it and answers only within the window.
 //
-// `expiry: 'queue'` expires tokens in amortised O(1) (a FIFO of insertions, as the core);
-// `expiry: 'rescan'` rescans the whole token index on every call, as the reference does.
+// Tokens expire in amortised O(1) (a FIFO of insertions, as the core) until
+// `startRescanning()`; from then on every call rescans the whole token index, as the
+// reference does.
 
 function copyJson(value) {
   if (value === null || typeof value !== 'object') return value;
@@ -48,14 +49,13 @@ export class JsActivityBuffer {
   #maxItems;
   #windowMs;
   #now;
-  #rescan;
+  #rescan = false;
   evictions = 0;
 
-  constructor({ maxItems = 1000, dedupWindowS = 3600, now = Date.now, expiry = 'queue' } = {}) {
+  constructor({ maxItems = 1000, dedupWindowS = 3600, now = Date.now } = {}) {
     this.#maxItems = maxItems;
     this.#windowMs = dedupWindowS * 1000;
     this.#now = now;
-    this.#rescan = expiry === 'rescan';
   }
 
   recordOutgoing(envelope) {
@@ -103,6 +103,11 @@ export class JsActivityBuffer {
 
   get size() {
     return this.#records.size;
+  }
+
+  /** From now on, expire tokens by rescanning the whole index on every call (the reference). */
+  startRescanning() {
+    this.#rescan = true;
   }
 
   #dropToken(record) {
