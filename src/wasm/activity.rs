@@ -132,14 +132,8 @@ impl ActivityBufferCore {
         strategy: JsValue,
         on_full: JsValue,
     ) -> Result<ActivityBufferCore, JsValue> {
-        let thrown_by_strategy = ThrownByStrategy::default();
-        let options = buffer_options(
-            &max_items,
-            &dedup_window_s,
-            &strategy,
-            &on_full,
-            &thrown_by_strategy,
-        )?;
+        let (options, thrown_by_strategy) =
+            buffer_options(&max_items, &dedup_window_s, &strategy, &on_full)?;
         let buffer = ActivityBuffer::new(options).map_err(activity_error)?;
         Ok(ActivityBufferCore {
             buffer,
@@ -158,14 +152,8 @@ impl ActivityBufferCore {
         strategy: JsValue,
         on_full: JsValue,
     ) -> Result<ActivityBufferCore, JsValue> {
-        let thrown_by_strategy = ThrownByStrategy::default();
-        let options = buffer_options(
-            &max_items,
-            &dedup_window_s,
-            &strategy,
-            &on_full,
-            &thrown_by_strategy,
-        )?;
+        let (options, thrown_by_strategy) =
+            buffer_options(&max_items, &dedup_window_s, &strategy, &on_full)?;
         let snapshot = convert::json_from_js(&snapshot).map_err(|not_json| {
             activity_error(ActivityError::Snapshot {
                 path: not_json.path,
@@ -479,14 +467,15 @@ pub fn compute_idempotency_token(
     core::compute_idempotency_token(&producer_id, &operation, &bytes).map_err(activity_error)
 }
 
-/// Builds the core's options; a `{ victims }` strategy becomes a chooser calling it.
+/// Builds the core's options; a `{ victims }` strategy becomes a chooser calling it, which
+/// keeps what `victims()` throws in the returned slot.
 fn buffer_options(
     max_items: &JsValue,
     dedup_window_s: &JsValue,
     strategy: &JsValue,
     on_full: &JsValue,
-    thrown_by_strategy: &ThrownByStrategy,
-) -> Result<ActivityBufferOptions, JsValue> {
+) -> Result<(ActivityBufferOptions, ThrownByStrategy), JsValue> {
+    let thrown_by_strategy = ThrownByStrategy::default();
     let defaults = ActivityBufferOptions::default();
     let max_items = convert::optional_count(max_items, "maxItems")?.unwrap_or(defaults.max_items);
     let dedup_window_s = convert::optional_count(dedup_window_s, "dedupWindowS")?
@@ -506,12 +495,13 @@ fn buffer_options(
             .map_err(|not_json| not_json.into_type_error("strategy"))?;
         Strategy::from_value(&value).map_err(activity_error)?
     };
-    Ok(ActivityBufferOptions {
+    let options = ActivityBufferOptions {
         max_items,
         dedup_window_s,
         strategy,
         on_full,
-    })
+    };
+    Ok((options, thrown_by_strategy))
 }
 
 /// The `victims` method of a custom strategy object; `None` when it has no such property.
