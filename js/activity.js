@@ -4,6 +4,7 @@
 // keeps the recorded envelopes: copies in an array indexed by the slot the core assigns.
 import * as core from './wasm/tidepool.js';
 import { callCore } from './errors.js';
+import { describe, optionsObject } from './arguments.js';
 import { cloneEnvelope, copyEnvelope } from './envelope_copy.js';
 
 // The protocol constants, as literals: this module is evaluated before the entry module
@@ -68,17 +69,9 @@ export class SequenceTracker {
 
 const OPTION_NAMES = new Set(['maxItems', 'dedupWindowS', 'strategy', 'onFull', 'now']);
 
-function describe(value) {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value;
-}
-
 /** The options object checked for shape; the core checks the values. */
-function checkedOptions(options, what) {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new TypeError(`${what} options must be an object, got ${describe(options)}`);
-  }
+function checkedOptions(given, what) {
+  const options = optionsObject(given, what);
   for (const name of Object.keys(options)) {
     if (!OPTION_NAMES.has(name)) {
       throw new TypeError(`${what}: unknown option ${JSON.stringify(name)} (known: ${[...OPTION_NAMES].join(', ')})`);
