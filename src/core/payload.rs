@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::fmt;
 
+use crate::core::text::{self, quoted};
+
 /// One UI action extracted from a user session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SlimAction {
@@ -263,6 +265,12 @@ impl<'a> Fields<'a> {
     }
 
     fn number(&self, key: &str) -> Result<f64, PayloadError> {
+        self.number_as(key, "a number")
+    }
+
+    /// A finite number (0 when absent or null); `expected` names what the field holds in
+    /// the message for a value of another type.
+    fn number_as(&self, key: &str, expected: &str) -> Result<f64, PayloadError> {
         match self.get(key) {
             None | Some(Value::Null) => Ok(0.0),
             Some(Value::Number(n)) => n
@@ -270,20 +278,20 @@ impl<'a> Fields<'a> {
                 .filter(|n| n.is_finite())
                 .ok_or_else(|| self.error(key, format!("expected a finite number, got {n}"))),
             Some(other) => {
-                Err(self.error(key, format!("expected a number, got {}", describe(other))))
+                Err(self.error(key, format!("expected {expected}, got {}", describe(other))))
             }
         }
     }
 
     fn integer(&self, key: &str) -> Result<i64, PayloadError> {
-        let number = self.number(key).map_err(|mut error| {
-            error.problem = error.problem.replace("a number", "an integer");
-            error
-        })?;
+        let number = self.number_as(key, "an integer")?;
         if number.fract() == 0.0 && number.abs() <= 9_007_199_254_740_991.0 {
             Ok(number as i64)
         } else {
-            Err(self.error(key, format!("expected an integer, got {number}")))
+            Err(self.error(
+                key,
+                format!("expected an integer, got {}", text::number(number)),
+            ))
         }
     }
 }
@@ -297,7 +305,7 @@ fn describe(value: &Value) -> String {
         Value::String(s) if s.chars().count() > 40 => {
             format!("a string of {} characters", s.chars().count())
         }
-        Value::String(s) => format!("{s:?}"),
+        Value::String(s) => quoted(s),
         Value::Array(_) => "an array".into(),
         Value::Object(_) => "an object".into(),
     }

@@ -20,7 +20,7 @@ use crate::core::activity::{
     Direction, DuplicateStatus, Envelope, EnvelopeOptions, OnFull, RecordedEnvelope,
     SequenceTracker, Strategy, BYTES_FIELDS_KEY, PAYLOAD_IS_B64_KEY,
 };
-use crate::wasm::convert::{self, JsData};
+use crate::wasm::convert;
 use crate::wasm::slots::SlotAllocator;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -581,17 +581,14 @@ fn envelope_from_js(value: &JsValue) -> Result<Envelope, JsValue> {
     let fields = convert::json_or_bytes_fields(value)
         .map_err(|not_json| not_json.into_type_error("envelope"))?;
     let mut envelope = Envelope::new();
-    for (name, data) in fields {
-        match data {
-            JsData::Json(value) => envelope.insert_json(name, value),
-            JsData::Bytes(bytes) => envelope.insert_bytes(name, bytes),
-        }
+    for (name, value) in fields {
+        envelope.insert(name, value);
     }
     Ok(envelope)
 }
 
 /// `buildEnvelope` options: strict JSON with `Uint8Array` bytes (for `payload` and
-/// `auditProof`), each field checked on its own so that an error names it.
+/// `auditProof`); the core checks each option and names it in errors.
 fn envelope_options_from_js(value: &JsValue) -> Result<EnvelopeOptions, JsValue> {
     if value.is_undefined() {
         return Err(convert::type_error(
@@ -600,23 +597,7 @@ fn envelope_options_from_js(value: &JsValue) -> Result<EnvelopeOptions, JsValue>
     }
     let fields = convert::json_or_bytes_fields(value)
         .map_err(|not_json| not_json.into_type_error("buildEnvelope options"))?;
-    let mut object = serde_json::Map::new();
-    for (name, data) in fields {
-        let value = match data {
-            JsData::Json(value) => value,
-            JsData::Bytes(bytes) => bytes.into(),
-        };
-        let single =
-            serde_json::Value::Object([(name.clone(), value.clone())].into_iter().collect());
-        if let Err(error) = serde_json::from_value::<EnvelopeOptions>(single) {
-            return Err(convert::type_error(&format!(
-                "buildEnvelope options.{name}: {error}"
-            )));
-        }
-        object.insert(name, value);
-    }
-    serde_json::from_value(serde_json::Value::Object(object))
-        .map_err(|error| convert::type_error(&format!("buildEnvelope options: {error}")))
+    EnvelopeOptions::from_fields(fields).map_err(activity_error)
 }
 
 /// A JS clock reading as whole milliseconds (the JS wrapper checks it is finite).

@@ -5,6 +5,8 @@
 //! properties carry `code` and the class's fields; `js/errors.js` lifts them into instances
 //! of the exported classes.
 
+use crate::core::activity::FieldValue;
+use crate::core::text;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -85,17 +87,13 @@ pub fn tidepool_error(
 /// A short description of a JS value for error messages.
 pub fn describe(value: &JsValue) -> String {
     if let Some(number) = value.as_f64() {
-        return match number {
-            n if n == f64::INFINITY => "Infinity".into(),
-            n if n == f64::NEG_INFINITY => "-Infinity".into(),
-            n => format!("{n}"),
-        };
+        return text::number(number);
     }
     if let Some(text) = value.as_string() {
         return if text.chars().count() > 40 {
             format!("a string of {} characters", text.chars().count())
         } else {
-            format!("{text:?}")
+            text::quoted(&text)
         };
     }
     if value.is_null() {
@@ -217,18 +215,11 @@ impl NotJson {
     }
 }
 
-/// One property of an object read by [`json_or_bytes_fields`].
-pub enum JsData {
-    Json(serde_json::Value),
-    /// A copy of a `Uint8Array`'s bytes.
-    Bytes(Vec<u8>),
-}
-
 /// The own enumerable properties of a plain object whose values are `Uint8Array`s (copied,
 /// so later changes to them are not seen) or JSON data (strict, as [`json_from_js`]).
 /// Properties whose value is `undefined` are left out. Bytes are accepted at the top level
 /// only; a `Uint8Array` nested deeper is a [`NotJson`] error naming where it is.
-pub fn json_or_bytes_fields(value: &JsValue) -> Result<Vec<(String, JsData)>, NotJson> {
+pub fn json_or_bytes_fields(value: &JsValue) -> Result<Vec<(String, FieldValue)>, NotJson> {
     if !is_plain_object(value) {
         return Err(NotJson {
             path: String::new(),
@@ -245,8 +236,8 @@ pub fn json_or_bytes_fields(value: &JsValue) -> Result<Vec<(String, JsData)>, No
             continue;
         }
         let data = match item.dyn_ref::<js_sys::Uint8Array>() {
-            Some(bytes) => JsData::Bytes(bytes.to_vec()),
-            None => JsData::Json(json_value(&item, name.clone(), &mut ancestors)?),
+            Some(bytes) => FieldValue::Bytes(bytes.to_vec()),
+            None => FieldValue::Json(json_value(&item, name.clone(), &mut ancestors)?),
         };
         fields.push((name, data));
     }

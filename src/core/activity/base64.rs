@@ -26,7 +26,7 @@ impl fmt::Display for Base64Error {
             Base64Error::Length(len) => write!(f, "length {len} is not a multiple of 4"),
             Base64Error::InvalidByte { offset, byte } => {
                 let shown = if byte.is_ascii_graphic() {
-                    format!("{:?}", *byte as char)
+                    format!("'{}'", char::from(*byte))
                 } else {
                     format!("byte 0x{byte:02x}")
                 };

@@ -3,16 +3,12 @@
 //! Randomness enters only through [`build_envelope`] (the platform source, via getrandom);
 //! [`build_envelope_with`] takes the random source as a parameter for deterministic tests.
 
-use std::fmt;
-
-use serde::de::{self, Deserializer, SeqAccess, Visitor};
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::constants::envelope_state;
-use super::envelope::Envelope;
+use super::envelope::{Envelope, FieldValue};
 use super::error::ActivityError;
-use super::json::MAX_SAFE_INTEGER;
+use super::json::{any_integer, describe, MAX_SAFE_INTEGER};
 
 /// HLC node name when none is given (the reference's fallback when the host has no name).
 pub const DEFAULT_HLC_NODE: &str = "unknown";
@@ -22,8 +18,7 @@ pub const DEFAULT_CONTENT_TYPE: &str = "application/json";
 ///
 /// `payload` and `auditProof` accept bytes, an array of byte values or a string (stored
 /// as its UTF-8 bytes); null is empty.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EnvelopeOptions {
     /// Required, non-empty.
     pub producer_id: String,
@@ -31,7 +26,6 @@ pub struct EnvelopeOptions {
     pub message_type: Option<i64>,
     /// Default `application/json`.
     pub content_type: Option<String>,
-    #[serde(deserialize_with = "bytes_input")]
     pub payload: Vec<u8>,
     /// Generated (UUIDv4) when absent or empty.
     pub correlation_id: Option<String>,
@@ -49,7 +43,6 @@ pub struct EnvelopeOptions {
     /// Default `SENT`; 0-7.
     pub state: Option<i64>,
     pub effective_policy_id: Option<String>,
-    #[serde(deserialize_with = "bytes_input")]
     pub audit_proof: Vec<u8>,
     pub audit_policy_id: Option<String>,
     /// The node part of `hlc_timestamp`; default [`DEFAULT_HLC_NODE`].
@@ -63,6 +56,99 @@ impl EnvelopeOptions {
             message_type: Some(message_type),
             ..EnvelopeOptions::default()
         }
+    }
+
+    /// Options from `(camelCase name, value)` pairs as JS wrote them. A null value is the
+    /// default. Errors name the option: an unknown name or a value of the wrong type is
+    /// `InvalidArgument`, a number that is not a safe integer is `Range`.
+    pub fn from_fields(
+        fields: impl IntoIterator<Item = (String, FieldValue)>,
+    ) -> Result<Self, ActivityError> {
+        let mut options = EnvelopeOptions::default();
+        for (name, value) in fields {
+            let field = name.as_str();
+            if matches!(value, FieldValue::Json(Value::Null)) {
+                continue;
+            }
+            match field {
+                "producerId" => options.producer_id = string(field, value)?,
+                "messageType" => options.message_type = Some(integer(field, value)?),
+                "contentType" => options.content_type = Some(string(field, value)?),
+                "payload" => options.payload = bytes(field, value)?,
+                "correlationId" => options.correlation_id = Some(string(field, value)?),
+                "parentCorrelationId" => {
+                    options.parent_correlation_id = Some(string(field, value)?)
+                }
+                "sequenceNumber" => options.sequence_number = Some(integer(field, value)?),
+                "retryCount" => options.retry_count = Some(integer(field, value)?),
+                "idempotencyToken" => options.idempotency_token = Some(string(field, value)?),
+                "repoId" => options.repo_id = Some(string(field, value)?),
+                "worktreeId" => options.worktree_id = Some(string(field, value)?),
+                "ttlMs" => options.ttl_ms = Some(integer(field, value)?),
+                "state" => options.state = Some(integer(field, value)?),
+                "effectivePolicyId" => options.effective_policy_id = Some(string(field, value)?),
+                "auditProof" => options.audit_proof = bytes(field, value)?,
+                "auditPolicyId" => options.audit_policy_id = Some(string(field, value)?),
+                "hlcNode" => options.hlc_node = Some(string(field, value)?),
+                _ => {
+                    return Err(ActivityError::invalid(
+                        name,
+                        "is not a buildEnvelope option",
+                    ))
+                }
+            }
+        }
+        Ok(options)
+    }
+}
+
+fn string(field: &str, value: FieldValue) -> Result<String, ActivityError> {
+    match value {
+        FieldValue::Json(Value::String(text)) => Ok(text),
+        other => Err(ActivityError::invalid(
+            field,
+            format!("must be a string, got {}", describe_field(&other)),
+        )),
+    }
+}
+
+fn integer(field: &str, value: FieldValue) -> Result<i64, ActivityError> {
+    match value {
+        FieldValue::Json(number) => any_integer(&number, field),
+        bytes => Err(ActivityError::invalid(
+            field,
+            format!("must be a number, got {}", describe_field(&bytes)),
+        )),
+    }
+}
+
+/// Bytes, an array of byte values (0-255) or a string (its UTF-8 bytes).
+fn bytes(field: &str, value: FieldValue) -> Result<Vec<u8>, ActivityError> {
+    let wrong = |got: &str| {
+        ActivityError::invalid(
+            field,
+            format!("must be a Uint8Array, an array of byte values or a string, got {got}"),
+        )
+    };
+    match value {
+        FieldValue::Bytes(bytes) => Ok(bytes),
+        FieldValue::Json(Value::String(text)) => Ok(text.into_bytes()),
+        FieldValue::Json(Value::Array(items)) => items
+            .iter()
+            .map(|item| {
+                item.as_u64()
+                    .and_then(|byte| u8::try_from(byte).ok())
+                    .ok_or_else(|| wrong("an array holding something other than byte values"))
+            })
+            .collect(),
+        FieldValue::Json(other) => Err(wrong(describe(&other))),
+    }
+}
+
+fn describe_field(value: &FieldValue) -> &'static str {
+    match value {
+        FieldValue::Json(value) => describe(value),
+        FieldValue::Bytes(_) => "a Uint8Array",
     }
 }
 
@@ -188,48 +274,6 @@ fn non_negative(field: &str, value: i64) -> Result<i64, ActivityError> {
             value.to_string(),
             "a non-negative integer",
         ))
-    }
-}
-
-fn bytes_input<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
-    deserializer.deserialize_any(BytesInputVisitor)
-}
-
-struct BytesInputVisitor;
-
-impl<'de> Visitor<'de> for BytesInputVisitor {
-    type Value = Vec<u8>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("bytes, an array of byte values, a string or null")
-    }
-
-    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Vec<u8>, E> {
-        Ok(v.to_vec())
-    }
-
-    fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
-        Ok(v)
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Vec<u8>, E> {
-        Ok(v.as_bytes().to_vec())
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Vec<u8>, E> {
-        Ok(Vec::new())
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Vec<u8>, E> {
-        Ok(Vec::new())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<u8>, A::Error> {
-        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(byte) = seq.next_element::<u8>()? {
-            out.push(byte);
-        }
-        Ok(out)
     }
 }
 
@@ -469,9 +513,16 @@ mod tests {
         assert_eq!(err.code(), "RANDOMNESS_UNAVAILABLE");
     }
 
+    fn options(value: Value) -> Result<EnvelopeOptions, ActivityError> {
+        let Value::Object(map) = value else {
+            panic!("not an object")
+        };
+        EnvelopeOptions::from_fields(map.into_iter().map(|(k, v)| (k, FieldValue::Json(v))))
+    }
+
     #[test]
-    fn options_deserialize_from_camel_case() {
-        let options: EnvelopeOptions = serde_json::from_value(json!({
+    fn options_read_from_camel_case_fields() {
+        let options = options(json!({
             "producerId": "agent-a",
             "messageType": 9,
             "payload": "hé",
@@ -486,16 +537,40 @@ mod tests {
         assert_eq!(options.audit_proof, vec![1, 2]);
         assert_eq!(options.ttl_ms, Some(10));
         assert_eq!(options.correlation_id, None);
-        let with_null_payload: EnvelopeOptions =
-            serde_json::from_value(json!({"producerId": "p", "payload": null})).unwrap();
-        assert!(with_null_payload.payload.is_empty());
-        let unknown = serde_json::from_value::<EnvelopeOptions>(json!({"producerID": "p"}));
-        assert!(unknown.unwrap_err().to_string().contains("producerID"));
+        let from_bytes = EnvelopeOptions::from_fields([
+            ("producerId".to_owned(), FieldValue::Json(json!("p"))),
+            ("payload".to_owned(), FieldValue::Bytes(vec![7, 8])),
+        ])
+        .unwrap();
+        assert_eq!(from_bytes.payload, vec![7, 8]);
         let env = build(&options, 0).unwrap();
         assert_eq!(
             env.get("payload"),
             Some(&FieldValue::Bytes("hé".as_bytes().to_vec()))
         );
         assert_eq!(env.get_json("content_length"), Some(&json!(3)));
+    }
+
+    #[test]
+    fn bad_options_name_the_option() {
+        let message = |value: Value| options(value).unwrap_err().to_string();
+        assert_eq!(
+            message(json!({"producerID": "p"})),
+            "producerID is not a buildEnvelope option"
+        );
+        assert_eq!(
+            message(json!({"producerId": 5})),
+            "producerId must be a string, got a number"
+        );
+        assert_eq!(
+            message(json!({"retryCount": "1"})),
+            "retryCount must be a number, got a string"
+        );
+        assert!(message(json!({"ttlMs": 1.5})).starts_with("ttlMs must be an integer"));
+        assert!(message(json!({"payload": [1, 256]})).starts_with("payload must be a Uint8Array"));
+        assert!(message(json!({"auditProof": 5})).ends_with("got a number"));
+        let err = EnvelopeOptions::from_fields([("repoId".to_owned(), FieldValue::Bytes(vec![1]))])
+            .unwrap_err();
+        assert_eq!(err.to_string(), "repoId must be a string, got a Uint8Array");
     }
 }

@@ -7,6 +7,7 @@
 use std::fmt;
 
 use super::constants::error_code;
+use crate::core::text::quoted;
 
 /// What went wrong, with the numbers and names a caller needs.
 ///
@@ -110,7 +111,8 @@ impl fmt::Display for ActivityError {
             ),
             ActivityError::UnknownVictim { id } => write!(
                 f,
-                "eviction strategy named message_id {id:?}, which is not in the buffer; nothing was evicted"
+                "eviction strategy named message_id {}, which is not in the buffer; nothing was evicted",
+                quoted(id)
             ),
             ActivityError::NotEnoughVictims { needed, returned } => write!(
                 f,

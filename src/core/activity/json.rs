@@ -9,6 +9,7 @@ use std::ops::RangeInclusive;
 use serde_json::Value;
 
 use super::error::ActivityError;
+use crate::core::text;
 
 /// `Number.MAX_SAFE_INTEGER`.
 pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
@@ -18,7 +19,11 @@ pub fn integer_from_f64(value: f64, field: &str) -> Result<i64, ActivityError> {
     if value.is_finite() && value.fract() == 0.0 && value.abs() <= MAX_SAFE_INTEGER as f64 {
         Ok(value as i64)
     } else {
-        Err(ActivityError::range(field, format_f64(value), "an integer"))
+        Err(ActivityError::range(
+            field,
+            text::number(value),
+            "an integer",
+        ))
     }
 }
 
@@ -73,16 +78,6 @@ pub(crate) fn describe(value: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
-    }
-}
-
-fn format_f64(value: f64) -> String {
-    if value.is_nan() {
-        "NaN".to_string()
-    } else if value.is_infinite() {
-        if value > 0.0 { "Infinity" } else { "-Infinity" }.to_string()
-    } else {
-        value.to_string()
     }
 }
 

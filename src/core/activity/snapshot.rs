@@ -25,6 +25,7 @@ use super::envelope::{Envelope, FieldValue, BYTES_FIELDS_KEY, PAYLOAD_IS_B64_KEY
 use super::error::ActivityError;
 use super::json::{any_integer, describe, integer_in};
 use super::record::{ActivityRecord, Direction, RecordedEnvelope, STAGE_EXPECTED};
+use crate::core::text::quoted;
 
 /// The only snapshot version there is.
 pub const SNAPSHOT_VERSION: &str = "1.0";
@@ -128,14 +129,17 @@ pub fn envelope_from_snapshot(value: &Value, path: &str) -> Result<Envelope, Act
                 if bytes_fields.contains(name) {
                     return Err(ActivityError::snapshot(
                         name_path,
-                        format!("lists {name:?} twice"),
+                        format!("lists {} twice", quoted(name)),
                     ));
                 }
                 if name == BYTES_FIELDS_KEY || name == PAYLOAD_IS_B64_KEY || !map.contains_key(name)
                 {
                     return Err(ActivityError::snapshot(
                         name_path,
-                        format!("names {name:?}, which is not a field of the envelope"),
+                        format!(
+                            "names {}, which is not a field of the envelope",
+                            quoted(name)
+                        ),
                     ));
                 }
                 bytes_fields.push(name.clone());
@@ -227,7 +231,11 @@ fn records_from_snapshot(snapshot: &Value) -> Result<Vec<ActivityRecord>, Activi
         Some(Value::String(v)) => {
             return Err(ActivityError::snapshot(
                 "version",
-                format!("{v:?} is not supported (expected {SNAPSHOT_VERSION:?})"),
+                format!(
+                    "{} is not supported (expected {})",
+                    quoted(v),
+                    quoted(SNAPSHOT_VERSION)
+                ),
             ))
         }
         Some(other) => return Err(must_be("version", "a string", other)),
@@ -252,13 +260,13 @@ fn records_from_snapshot(snapshot: &Value) -> Result<Vec<ActivityRecord>, Activi
         if let Some(first) = first_seen.insert(id, i) {
             return Err(ActivityError::snapshot(
                 path,
-                format!("duplicate id {id:?} (first at order[{first}])"),
+                format!("duplicate id {} (first at order[{first}])", quoted(id)),
             ));
         }
         if !records.contains_key(id) {
             return Err(ActivityError::snapshot(
                 path,
-                format!("{id:?} has no record"),
+                format!("{} has no record", quoted(id)),
             ));
         }
     }
@@ -305,14 +313,14 @@ fn record_from_snapshot(key: &str, value: &Value) -> Result<ActivityRecord, Acti
     if message_id != key {
         return Err(ActivityError::snapshot(
             format!("{path}.message_id"),
-            format!("{message_id:?} differs from the record's key"),
+            format!("{} differs from the record's key", quoted(message_id)),
         ));
     }
     let direction = string("direction")?;
     let direction = Direction::parse(direction).ok_or_else(|| {
         ActivityError::snapshot(
             format!("{path}.direction"),
-            format!("must be \"in\" or \"out\", got {direction:?}"),
+            format!("must be \"in\" or \"out\", got {}", quoted(direction)),
         )
     })?;
     let envelope_path = format!("{path}.envelope");
@@ -323,7 +331,7 @@ fn record_from_snapshot(key: &str, value: &Value) -> Result<ActivityRecord, Acti
     if envelope_id != key {
         return Err(ActivityError::snapshot(
             format!("{envelope_path}.message_id"),
-            format!("{envelope_id:?} differs from the record's key"),
+            format!("{} differs from the record's key", quoted(envelope_id)),
         ));
     }
     let ts_ms = any_integer(field("ts_ms")?, "ts_ms").map_err(|e| relocate(e, &path))?;

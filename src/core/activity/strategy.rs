@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::error::ActivityError;
 use super::json::{describe, integer_in, MAX_SAFE_INTEGER};
+use crate::core::text::quoted;
 
 /// Chooses victims for a custom strategy (the JS `{ victims(order, excess) }` object).
 ///
@@ -55,7 +56,8 @@ impl Strategy {
                 other => Err(ActivityError::invalid(
                     "strategy",
                     format!(
-                        "must be 'fifo', 'lifo', 'settled-first', {{ random: {{ seed }} }} or {{ victims }}, got {other:?}"
+                        "must be 'fifo', 'lifo', 'settled-first', {{ random: {{ seed }} }} or {{ victims }}, got {}",
+                        quoted(other)
                     ),
                 )),
             },
@@ -112,7 +114,7 @@ impl OnFull {
             "reject" => Ok(OnFull::Reject),
             other => Err(ActivityError::invalid(
                 "onFull",
-                format!("must be 'evict' or 'reject', got {other:?}"),
+                format!("must be 'evict' or 'reject', got {}", quoted(other)),
             )),
         }
     }

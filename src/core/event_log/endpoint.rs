@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use crate::core::text;
+
 /// `limit` when the request has none.
 pub const DEFAULT_LIMIT: u32 = 100;
 /// Largest `limit` served; larger requests are capped to it.
@@ -143,10 +145,10 @@ impl fmt::Display for ParamError {
         }
         write!(
             f,
-            "invalid {}: expected {}, got {:?}",
+            "invalid {}: expected {}, got {}",
             self.param.name(),
             expected,
-            quoted
+            text::quoted(&quoted)
         )
     }
 }

@@ -17,6 +17,7 @@ mod memory;
 use std::collections::vec_deque;
 use std::fmt;
 
+use crate::core::text;
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -78,7 +79,7 @@ impl fmt::Display for EventLogError {
             EventLogError::NonFiniteTime(t) => write!(
                 f,
                 "now() must return a finite number of seconds, got {}",
-                JsNumber(*t)
+                text::number(*t)
             ),
         }
     }
@@ -202,22 +203,9 @@ impl fmt::Display for ConfigFallback {
             "{} must be {}, got {}; using the default {}",
             self.field.js_name(),
             requirement,
-            JsNumber(self.value),
-            JsNumber(default)
+            text::number(self.value),
+            text::number(default)
         )
-    }
-}
-
-/// Formats an f64 the way JS prints numbers in the cases that differ from Rust's `Display`.
-struct JsNumber(f64);
-
-impl fmt::Display for JsNumber {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            v if v == f64::INFINITY => f.write_str("Infinity"),
-            v if v == f64::NEG_INFINITY => f.write_str("-Infinity"),
-            v => write!(f, "{v}"),
-        }
     }
 }
 
