@@ -160,14 +160,14 @@ impl ActivityBufferCore {
                 problem: not_json.problem,
             })
         })?;
-        let loaded = ActivityBuffer::from_snapshot(&snapshot, options).map_err(activity_error)?;
         let mut slots = SlotAllocator::default();
         let envelopes = js_sys::Array::new();
-        let buffer = loaded.map_envelopes(|envelope| {
+        let buffer = ActivityBuffer::from_snapshot_with(&snapshot, options, |envelope| {
             let slot = slots.take();
-            envelopes.set(slot, convert::to_js_with_bytes(&envelope)?);
-            Ok::<_, JsValue>(HeldEnvelope::of(slot, &envelope))
-        })?;
+            envelopes.set(slot, convert::envelope_to_js(&envelope).into());
+            HeldEnvelope::of(slot, &envelope)
+        })
+        .map_err(activity_error)?;
         Ok(ActivityBufferCore {
             buffer,
             slots,
@@ -331,7 +331,7 @@ impl ActivityBufferCore {
         let snapshot = self
             .buffer
             .to_snapshot_with(|held| envelope_from_js(&envelopes.get(held.slot)))?;
-        convert::to_js(&snapshot)
+        Ok(convert::json_to_js(&snapshot))
     }
 }
 
@@ -444,10 +444,10 @@ pub fn is_terminal_stage(stage: JsValue) -> bool {
 
 /// A new envelope (snake_case wire object) from camelCase options.
 #[wasm_bindgen(js_name = buildEnvelope)]
-pub fn build_envelope(options: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
+pub fn build_envelope(options: JsValue, now_ms: f64) -> Result<js_sys::Object, JsValue> {
     let options = envelope_options_from_js(&options)?;
     let envelope = core::build_envelope(&options, time(now_ms)).map_err(activity_error)?;
-    convert::to_js_with_bytes(&envelope)
+    Ok(convert::envelope_to_js(&envelope))
 }
 
 #[wasm_bindgen(js_name = computeIdempotencyToken)]

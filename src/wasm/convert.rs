@@ -5,7 +5,7 @@
 //! properties carry `code` and the class's fields; `js/errors.js` lifts them into instances
 //! of the exported classes.
 
-use crate::core::activity::FieldValue;
+use crate::core::activity::{Envelope, FieldValue};
 use crate::core::text;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -20,14 +20,25 @@ pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
         .map_err(|error| type_error(&error.to_string()))
 }
 
-/// As [`to_js`], except that byte buffers (`serialize_bytes`) become fresh `Uint8Array`s
-/// (copies, never views of wasm memory) instead of arrays of numbers.
-pub fn to_js_with_bytes<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
-    let serializer =
-        serde_wasm_bindgen::Serializer::json_compatible().serialize_bytes_as_arrays(false);
-    value
-        .serialize(&serializer)
-        .map_err(|error| type_error(&error.to_string()))
+/// JSON data as plain JS data: the text serde_json writes, read back by `JSON.parse`.
+pub fn json_to_js(value: &serde_json::Value) -> JsValue {
+    // Text serde_json wrote is valid JSON, so `JSON.parse` cannot fail.
+    js_sys::JSON::parse(&value.to_string()).unwrap_or_default()
+}
+
+/// An envelope as a plain object: JSON fields as plain data, byte fields as fresh
+/// `Uint8Array`s (copies, never views of wasm memory).
+pub fn envelope_to_js(envelope: &Envelope) -> js_sys::Object {
+    let object = js_sys::Object::new();
+    for (name, value) in envelope.fields() {
+        let value = match value {
+            FieldValue::Json(value) => json_to_js(value),
+            FieldValue::Bytes(bytes) => js_sys::Uint8Array::from(bytes.as_slice()).into(),
+        };
+        // Setting a property on a fresh plain object cannot fail.
+        let _ = js_sys::Reflect::set(&object, &JsValue::from_str(name), &value);
+    }
+    object
 }
 
 /// An optional count: `undefined` or `null` gives `None`; otherwise a non-negative

@@ -559,44 +559,6 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
             .remove_if_points_at(record.idempotency_token(), &record.message_id);
         record
     }
-
-    /// The same buffer with each envelope replaced by `convert(envelope)`: records, order,
-    /// stages, token index, strategy and statistics carry over. `convert` must keep what
-    /// [`RecordedEnvelope`] reads (message id, token, state); the first error stops it.
-    pub fn map_envelopes<H: RecordedEnvelope, X>(
-        self,
-        mut convert: impl FnMut(E) -> Result<H, X>,
-    ) -> Result<ActivityBuffer<H>, X> {
-        let mut records = BTreeMap::new();
-        for (position, record) in self.records {
-            let envelope = convert(record.envelope)?;
-            records.insert(
-                position,
-                ActivityRecord {
-                    message_id: record.message_id,
-                    direction: record.direction,
-                    envelope,
-                    ts_ms: record.ts_ms,
-                    ack_stage: record.ack_stage,
-                    error_code: record.error_code,
-                    ack_note: record.ack_note,
-                },
-            );
-        }
-        Ok(ActivityBuffer {
-            max_items: self.max_items,
-            dedup_window_ms: self.dedup_window_ms,
-            strategy: self.strategy,
-            on_full: self.on_full,
-            random: self.random,
-            records,
-            positions: self.positions,
-            settled: self.settled,
-            next_position: self.next_position,
-            tokens: self.tokens,
-            stats: self.stats,
-        })
-    }
 }
 
 #[cfg(test)]

@@ -823,7 +823,7 @@ fn clear_returns_the_cleared_records_oldest_first() {
 }
 
 #[test]
-fn map_envelopes_keeps_order_stages_tokens_and_stats() {
+fn from_snapshot_with_keeps_order_stages_tokens_and_settled_state() {
     let mut buffer = buffer_with(3, Strategy::Fifo, OnFull::Evict);
     buffer
         .record_outgoing(env_with_token("a", "t-a"), 10)
@@ -831,15 +831,19 @@ fn map_envelopes_keeps_order_stages_tokens_and_stats() {
     buffer.record_outgoing(env("b"), 20).unwrap();
     buffer.ack(&Ack::new("b", ack_stage::FULFILLED)).unwrap();
     let mut next_slot = 0;
-    let mut handles: ActivityBuffer<Handle> = buffer
-        .map_envelopes(|envelope| {
+    let options = ActivityBufferOptions {
+        max_items: 3,
+        ..ActivityBufferOptions::default()
+    };
+    let mut handles: ActivityBuffer<Handle> =
+        ActivityBuffer::from_snapshot_with(&buffer.to_snapshot(), options, |envelope| {
             next_slot += 1;
-            Ok::<_, ()>(Handle {
+            Handle {
                 slot: next_slot,
                 id: envelope.message_id().unwrap().to_owned(),
                 token: envelope.idempotency_token().to_owned(),
                 state: envelope.state(),
-            })
+            }
         })
         .unwrap();
     let order: Vec<(&str, u32)> = handles
@@ -860,21 +864,26 @@ fn map_envelopes_keeps_order_stages_tokens_and_stats() {
         handles.get("a").unwrap().envelope.state,
         envelope_state::FAILED
     );
-    // Both are settled now, so settled-first bookkeeping carried over too.
     assert_eq!(handles.len(), 2);
 }
 
 #[test]
-fn map_envelopes_stops_at_the_first_error() {
+fn from_snapshot_with_holds_nothing_from_a_bad_snapshot() {
     let mut buffer = buffer_with(3, Strategy::Fifo, OnFull::Evict);
     fill(&mut buffer, &["a", "b"]);
-    let mut seen = 0;
-    let result: Result<ActivityBuffer<Handle>, &str> = buffer.map_envelopes(|_| {
-        seen += 1;
-        Err("no")
-    });
-    assert_eq!(result.unwrap_err(), "no");
-    assert_eq!(seen, 1);
+    let mut snapshot = buffer.to_snapshot();
+    snapshot["records"]["b"]["ts_ms"] = serde_json::json!("soon");
+    let mut held = 0;
+    let result = ActivityBuffer::from_snapshot_with(
+        &snapshot,
+        ActivityBufferOptions::default(),
+        |envelope: Envelope| {
+            held += 1;
+            envelope
+        },
+    );
+    assert_eq!(result.unwrap_err().code(), "SNAPSHOT_INVALID");
+    assert_eq!(held, 0);
 }
 
 #[test]

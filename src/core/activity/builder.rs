@@ -3,12 +3,12 @@
 //! Randomness enters only through [`build_envelope`] (the platform source, via getrandom);
 //! [`build_envelope_with`] takes the random source as a parameter for deterministic tests.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::constants::envelope_state;
 use super::envelope::{Envelope, FieldValue};
 use super::error::ActivityError;
-use super::json::{any_integer, describe, MAX_SAFE_INTEGER};
+use super::json::{any_integer, describe, object, MAX_SAFE_INTEGER};
 
 /// HLC node name when none is given (the reference's fallback when the host has no name).
 pub const DEFAULT_HLC_NODE: &str = "unknown";
@@ -229,10 +229,10 @@ pub fn hlc_timestamp(now_ms: i64, node: &str) -> String {
 
 /// `{ seconds, nanos }` of `now_ms`, with `0 <= nanos < 1e9` for negative times too.
 pub fn timestamp(now_ms: i64) -> Value {
-    json!({
-        "seconds": now_ms.div_euclid(1000),
-        "nanos": now_ms.rem_euclid(1000) * 1_000_000,
-    })
+    object([
+        ("seconds", now_ms.div_euclid(1000).into()),
+        ("nanos", (now_ms.rem_euclid(1000) * 1_000_000).into()),
+    ])
 }
 
 /// A random (version 4, RFC 9562 variant) UUID in lowercase hyphenated form.
@@ -282,6 +282,7 @@ mod tests {
     use super::*;
     use crate::core::activity::constants::message_type;
     use crate::core::activity::envelope::FieldValue;
+    use serde_json::json;
 
     /// A deterministic source: 0, 1, 2, ... across calls.
     fn counting_source() -> impl FnMut(&mut [u8]) -> Result<(), ActivityError> {

@@ -31,11 +31,13 @@ pub enum FieldValue {
 /// An envelope: field name -> value, unknown fields included.
 ///
 /// Invariants: an `Envelope` owns all of its data (recording one stores an independent
-/// copy); byte values appear only at the top level. Field order is not significant: fields
-/// are kept sorted by name.
+/// copy); byte values appear only at the top level; `fields` is sorted by name with no name
+/// twice (field order is not significant, so equal envelopes compare equal). A sorted `Vec`
+/// rather than a map: envelopes hold a few dozen fields, and the map's code would add
+/// kilobytes to the wasm module.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Envelope {
-    fields: BTreeMap<String, FieldValue>,
+    fields: Vec<(String, FieldValue)>,
 }
 
 impl Envelope {
@@ -46,6 +48,7 @@ impl Envelope {
     /// An envelope from a parsed JSON object; all its fields are `Json`.
     pub fn from_json(value: Value) -> Result<Self, ActivityError> {
         match value {
+            // A JSON object's keys are unique and iterate sorted.
             Value::Object(map) => Ok(Envelope {
                 fields: map
                     .into_iter()
@@ -60,12 +63,19 @@ impl Envelope {
     }
 
     pub fn get(&self, name: &str) -> Option<&FieldValue> {
-        self.fields.get(name)
+        let index = self.position(name).ok()?;
+        Some(&self.fields[index].1)
+    }
+
+    /// Where `name` is, or where it would be inserted.
+    fn position(&self, name: &str) -> Result<usize, usize> {
+        self.fields
+            .binary_search_by(|(field, _)| field.as_str().cmp(name))
     }
 
     /// The field's JSON value; `None` when absent or bytes.
     pub fn get_json(&self, name: &str) -> Option<&Value> {
-        match self.fields.get(name) {
+        match self.get(name) {
             Some(FieldValue::Json(value)) => Some(value),
             _ => None,
         }
@@ -73,7 +83,7 @@ impl Envelope {
 
     /// The field's bytes; `None` when absent or JSON.
     pub fn get_bytes(&self, name: &str) -> Option<&[u8]> {
-        match self.fields.get(name) {
+        match self.get(name) {
             Some(FieldValue::Bytes(bytes)) => Some(bytes),
             _ => None,
         }
@@ -81,21 +91,27 @@ impl Envelope {
 
     /// Sets a field, returning its previous value.
     pub fn insert(&mut self, name: impl Into<String>, value: FieldValue) -> Option<FieldValue> {
-        self.fields.insert(name.into(), value)
+        let name = name.into();
+        match self.position(&name) {
+            Ok(index) => Some(std::mem::replace(&mut self.fields[index].1, value)),
+            Err(index) => {
+                self.fields.insert(index, (name, value));
+                None
+            }
+        }
     }
 
     pub fn insert_json(&mut self, name: impl Into<String>, value: impl Into<Value>) {
-        self.fields
-            .insert(name.into(), FieldValue::Json(value.into()));
+        self.insert(name, FieldValue::Json(value.into()));
     }
 
     pub fn insert_bytes(&mut self, name: impl Into<String>, bytes: impl Into<Vec<u8>>) {
-        self.fields
-            .insert(name.into(), FieldValue::Bytes(bytes.into()));
+        self.insert(name, FieldValue::Bytes(bytes.into()));
     }
 
     pub fn remove(&mut self, name: &str) -> Option<FieldValue> {
-        self.fields.remove(name)
+        let index = self.position(name).ok()?;
+        Some(self.fields.remove(index).1)
     }
 
     /// Fields sorted by name.
@@ -193,7 +209,7 @@ impl Envelope {
             }
         }
         for marker in [BYTES_FIELDS_KEY, PAYLOAD_IS_B64_KEY] {
-            if self.fields.contains_key(marker) {
+            if self.position(marker).is_ok() {
                 return Err(ActivityError::invalid(
                     marker,
                     "is reserved for snapshots and cannot be a field of a recorded envelope",
@@ -302,7 +318,9 @@ impl<'de> Visitor<'de> for FieldValueVisitor {
 impl<'de> Deserialize<'de> for Envelope {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let fields = BTreeMap::<String, FieldValue>::deserialize(deserializer)?;
-        Ok(Envelope { fields })
+        Ok(Envelope {
+            fields: fields.into_iter().collect(),
+        })
     }
 }
 

@@ -68,6 +68,17 @@ pub(crate) fn any_integer(value: &Value, field: &str) -> Result<i64, ActivityErr
     )
 }
 
+/// A JSON object of `fields`. Unlike `serde_json::json!`, it serialises nothing, so no
+/// `unwrap` of a serde error (and its `Debug` formatting) reaches the wasm module.
+pub(crate) fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
+    Value::Object(
+        fields
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect(),
+    )
+}
+
 /// What kind of value this is, for messages ("a string", "null"); never the value
 /// itself, so a token can't leak into a message.
 pub(crate) fn describe(value: &Value) -> &'static str {

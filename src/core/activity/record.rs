@@ -108,6 +108,21 @@ pub struct ActivityRecord<E = Envelope> {
     pub ack_note: String,
 }
 
+impl<E> ActivityRecord<E> {
+    /// The same record with its envelope replaced by `convert(envelope)`.
+    pub fn map_envelope<H>(self, convert: impl FnOnce(E) -> H) -> ActivityRecord<H> {
+        ActivityRecord {
+            message_id: self.message_id,
+            direction: self.direction,
+            envelope: convert(self.envelope),
+            ts_ms: self.ts_ms,
+            ack_stage: self.ack_stage,
+            error_code: self.error_code,
+            ack_note: self.ack_note,
+        }
+    }
+}
+
 impl<E: RecordedEnvelope> ActivityRecord<E> {
     /// A fresh record: stage UNSPECIFIED, no error, no note.
     pub(crate) fn new(message_id: String, direction: Direction, envelope: E, ts_ms: i64) -> Self {

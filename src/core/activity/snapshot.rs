@@ -16,14 +16,14 @@
 
 use std::collections::HashMap;
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use super::base64;
 use super::buffer::{ActivityBuffer, ActivityBufferOptions};
 use super::constants::ack_stage;
 use super::envelope::{Envelope, FieldValue, BYTES_FIELDS_KEY, PAYLOAD_IS_B64_KEY};
 use super::error::ActivityError;
-use super::json::{any_integer, describe, integer_in};
+use super::json::{any_integer, describe, integer_in, object};
 use super::record::{ActivityRecord, Direction, RecordedEnvelope, STAGE_EXPECTED};
 use crate::core::text::quoted;
 
@@ -57,7 +57,7 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
             );
             order.push(Value::String(record.message_id.clone()));
         }
-        Ok(json!({ "records": records, "order": order, "version": SNAPSHOT_VERSION }))
+        Ok(snapshot_object(records, order))
     }
 }
 
@@ -73,7 +73,7 @@ impl ActivityBuffer {
             );
             order.push(Value::String(record.message_id.clone()));
         }
-        json!({ "records": records, "order": order, "version": SNAPSHOT_VERSION })
+        snapshot_object(records, order)
     }
 
     /// A buffer holding a snapshot's records in its order, with fresh statistics.
@@ -84,7 +84,24 @@ impl ActivityBuffer {
         snapshot: &Value,
         options: ActivityBufferOptions,
     ) -> Result<Self, ActivityError> {
-        let records = records_from_snapshot(snapshot)?;
+        ActivityBuffer::from_snapshot_with(snapshot, options, |envelope| envelope)
+    }
+}
+
+impl<E: RecordedEnvelope> ActivityBuffer<E> {
+    /// [`ActivityBuffer::from_snapshot`] keeping each loaded envelope as `hold(envelope)`,
+    /// which must keep what [`RecordedEnvelope`] reads (message id, token, correlation id,
+    /// state). `hold` is called once per record, in order, after the whole snapshot has
+    /// been checked.
+    pub fn from_snapshot_with(
+        snapshot: &Value,
+        options: ActivityBufferOptions,
+        mut hold: impl FnMut(Envelope) -> E,
+    ) -> Result<Self, ActivityError> {
+        let records = records_from_snapshot(snapshot)?
+            .into_iter()
+            .map(|record| record.map_envelope(&mut hold))
+            .collect();
         ActivityBuffer::from_records(records, options)
     }
 }
@@ -199,16 +216,24 @@ pub fn envelope_from_snapshot(value: &Value, path: &str) -> Result<Envelope, Act
     Ok(envelope)
 }
 
+fn snapshot_object(records: Map<String, Value>, order: Vec<Value>) -> Value {
+    object([
+        ("records", Value::Object(records)),
+        ("order", Value::Array(order)),
+        ("version", SNAPSHOT_VERSION.into()),
+    ])
+}
+
 fn record_to_snapshot<E>(record: &ActivityRecord<E>, envelope: &Envelope) -> Value {
-    json!({
-        "message_id": record.message_id,
-        "direction": record.direction.as_str(),
-        "envelope": envelope_to_snapshot(envelope),
-        "ts_ms": record.ts_ms,
-        "ack_stage": record.ack_stage,
-        "error_code": record.error_code,
-        "ack_note": record.ack_note,
-    })
+    object([
+        ("message_id", record.message_id.clone().into()),
+        ("direction", record.direction.as_str().into()),
+        ("envelope", envelope_to_snapshot(envelope)),
+        ("ts_ms", record.ts_ms.into()),
+        ("ack_stage", record.ack_stage.into()),
+        ("error_code", record.error_code.into()),
+        ("ack_note", record.ack_note.clone().into()),
+    ])
 }
 
 /// The records of a snapshot, in its order, each checked.
