@@ -15,12 +15,24 @@ pub fn number(value: f64) -> String {
         "NaN".into()
     } else if value.is_infinite() {
         if value > 0.0 { "Infinity" } else { "-Infinity" }.into()
-    } else if value.fract() == 0.0 && value.abs() < 1e21 {
-        // Exact: every f64 integer below 1e21 fits in i128. `-0` prints as `0`, as in JS.
-        (value as i128).to_string()
+    } else if value.fract() == 0.0 && value.abs() < 9.2e18 {
+        // Exact: such an integer fits in i64. `-0` prints as `0`, as in JS. (Larger
+        // integers print in exponent form, where JS writes every digit up to 1e21.)
+        (value as i64).to_string()
     } else {
         serde_json::Number::from_f64(value).map_or_else(String::new, |n| n.to_string())
     }
+}
+
+/// `bytes` as lowercase hexadecimal, two digits per byte.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(2 * bytes.len());
+    for byte in bytes {
+        text.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        text.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
+    text
 }
 
 #[cfg(test)]
@@ -31,6 +43,12 @@ mod tests {
     fn strings_are_json_quoted() {
         assert_eq!(quoted("abc"), "\"abc\"");
         assert_eq!(quoted("a\"b\\c\n"), "\"a\\\"b\\\\c\\n\"");
+    }
+
+    #[test]
+    fn hex_is_lowercase_two_digits_per_byte() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xa0, 0xff]), "000fa0ff");
+        assert_eq!(hex(&[]), "");
     }
 
     #[test]

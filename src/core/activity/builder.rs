@@ -9,6 +9,7 @@ use super::constants::envelope_state;
 use super::envelope::{Envelope, FieldValue};
 use super::error::ActivityError;
 use super::json::{any_integer, describe, object, MAX_SAFE_INTEGER};
+use crate::core::text;
 
 /// HLC node name when none is given (the reference's fallback when the host has no name).
 pub const DEFAULT_HLC_NODE: &str = "unknown";
@@ -224,7 +225,12 @@ pub fn build_envelope_with(
 
 /// `HLC:<unix microseconds>:0:<node>`, the reference's stub format (logical counter 0).
 pub fn hlc_timestamp(now_ms: i64, node: &str) -> String {
-    format!("HLC:{}:0:{node}", i128::from(now_ms) * 1000)
+    // Milliseconds followed by "000": exact for every i64, with no 128-bit arithmetic.
+    if now_ms == 0 {
+        format!("HLC:0:0:{node}")
+    } else {
+        format!("HLC:{now_ms}000:0:{node}")
+    }
 }
 
 /// `{ seconds, nanos }` of `now_ms`, with `0 <= nanos < 1e9` for negative times too.
@@ -243,7 +249,7 @@ pub fn uuid_v4(
     fill_random(&mut b)?;
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|byte| format!("{byte:02x}")).collect();
+    let hex = text::hex(&b);
     Ok(format!(
         "{}-{}-{}-{}-{}",
         &hex[0..8],

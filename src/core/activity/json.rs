@@ -70,13 +70,13 @@ pub(crate) fn any_integer(value: &Value, field: &str) -> Result<i64, ActivityErr
 
 /// A JSON object of `fields`. Unlike `serde_json::json!`, it serialises nothing, so no
 /// `unwrap` of a serde error (and its `Debug` formatting) reaches the wasm module.
+/// (Inserts one by one: collecting into the map would link a sort and a bulk builder.)
 pub(crate) fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
-    Value::Object(
-        fields
-            .into_iter()
-            .map(|(name, value)| (name.to_owned(), value))
-            .collect(),
-    )
+    let mut map = serde_json::Map::new();
+    for (name, value) in fields {
+        map.insert(name.to_owned(), value);
+    }
+    Value::Object(map)
 }
 
 /// What kind of value this is, for messages ("a string", "null"); never the value

@@ -3,6 +3,7 @@
 use sha2::{Digest, Sha256};
 
 use super::error::ActivityError;
+use crate::core::text;
 
 /// `{producer_id}:{operation}:{h}` where `h` is the first 16 hex digits of
 /// `sha256(producer_id + "\n" + operation + "\n" + bytes)`.
@@ -28,7 +29,7 @@ pub fn compute_idempotency_token(
     hasher.update(b"\n");
     hasher.update(bytes);
     let digest = hasher.finalize();
-    let hash: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let hash = text::hex(&digest[..8]);
     Ok(format!("{producer_id}:{operation}:{hash}"))
 }
 
