@@ -1,5 +1,7 @@
 // EventBuffer: payload objects stay in a JS array of slots; the wasm core
-// (src/wasm/event_buffer.rs) decides their order, the bound, drops and type filters.
+// (src/core/event_buffer.rs, `SlottedEventBuffer`) decides their order, the bound, drops and
+// type filters. Adds are batched: the core leases a plan for the next adds, `add` carries out
+// one step of it, and the kinds added are committed to the core in one call.
 import { EventBufferCore } from './wasm/tidepool.js';
 import { describe, optionsObject } from './arguments.js';
 
@@ -9,6 +11,15 @@ function kindTag(payload) {
   return type === 'actions' ? 1 : type === 'summary' ? 2 : 0;
 }
 
+/**
+ * Steps per lease. A lease carried out to its end is followed by one twice as long, up to
+ * the maximum; after a drain or clear ends a lease early, leases start short again, so code
+ * that drains after every few adds does not plan steps it never takes.
+ */
+const MIN_LEASE = 16;
+const MAX_LEASE = 1024;
+const NO_LEASE = new Uint32Array(0);
+
 /** At most one warning per interval for drops nobody handles, and for a failing onDrop. */
 const WARNING_INTERVAL_MS = 10_000;
 
@@ -16,14 +27,19 @@ class RateLimitedWarning {
   #lastWarnedAt = -Infinity;
   #suppressed = 0;
 
-  warn(message, detail) {
-    const now = Date.now();
-    if (now - this.#lastWarnedAt < WARNING_INTERVAL_MS) {
+  /** Whether a warning may be printed now; when not, counts one more suppressed warning. */
+  due() {
+    if (Date.now() - this.#lastWarnedAt < WARNING_INTERVAL_MS) {
       this.#suppressed += 1;
-      return;
+      return false;
     }
+    return true;
+  }
+
+  /** Prints a warning that was `due()`. */
+  warn(message, detail) {
     const suppressed = this.#suppressed ? ` (${this.#suppressed} more since the last warning)` : '';
-    this.#lastWarnedAt = now;
+    this.#lastWarnedAt = Date.now();
     this.#suppressed = 0;
     if (detail === undefined) console.warn(`tidepool: ${message}${suppressed}`);
     else console.warn(`tidepool: ${message}${suppressed}`, detail);
@@ -39,6 +55,15 @@ export class EventBuffer {
   #payloads = [];
   #onDrop;
   #warning = new RateLimitedWarning();
+  // The lease: what the next adds do, `slot << 1 | dropped` per add, planned by the core.
+  // Steps before #committed are committed to the core; steps from #committed to #step are
+  // carried out here (payload stored, kind in #kinds) but not yet committed; the rest are to
+  // come. The core changes only through commits while a lease is held, so the rest stays exact.
+  #lease = NO_LEASE;
+  #step = 0;
+  #committed = 0;
+  #kinds = new Uint8Array(MAX_LEASE);
+  #leaseSize = MIN_LEASE;
 
   constructor(options) {
     const { maxSize, onDrop } = optionsObject(options, 'EventBuffer');
@@ -55,15 +80,27 @@ export class EventBuffer {
     if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
       throw new TypeError(`EventBuffer.add expects a payload object, got ${describe(payload)}`);
     }
-    const placed = this.#core.add(kindTag(payload));
+    // Before touching the lease: reading `type` may run a getter that uses this buffer.
+    const kind = kindTag(payload);
+    if (this.#step === this.#lease.length) this.#renewLease();
+    const step = this.#step;
+    const placed = this.#lease[step];
+    this.#kinds[step] = kind;
+    this.#step = step + 1;
     const slot = placed >>> 1;
-    const dropped = placed & 1 ? this.#payloads[slot] : undefined;
+    if ((placed & 1) === 0) {
+      this.#payloads[slot] = payload;
+      return;
+    }
+    const dropped = this.#payloads[slot];
     this.#payloads[slot] = payload;
-    if (dropped !== undefined) this.#reportDrop(dropped);
+    // This add is complete on our side before calling out, so onDrop may use the buffer.
+    this.#reportDrop(dropped);
   }
 
   /** Every payload in arrival order; the buffer is emptied. */
   drain() {
+    this.#endLease();
     const payloads = this.#take(this.#core.drain());
     this.#payloads = [];
     return payloads;
@@ -77,6 +114,7 @@ export class EventBuffer {
         throw new TypeError(`drainByType: ${name} must be a boolean, got ${describe(value)}`);
       }
     }
+    this.#endLease();
     const slots = this.#core.drainByType(actions, summaries);
     const payloads = this.#take(slots);
     for (const slot of slots) this.#payloads[slot] = undefined;
@@ -85,20 +123,24 @@ export class EventBuffer {
 
   /** The newest `n` payloads (all when omitted), oldest first; nothing is removed. */
   peek(n) {
+    this.#commit();
     return this.#take(this.#core.peek(n));
   }
 
   /** Discards every payload. Returns how many were discarded. */
   clear() {
+    this.#endLease();
     this.#payloads = [];
     return this.#core.clear();
   }
 
   get size() {
+    this.#commit();
     return this.#core.size;
   }
 
   get isEmpty() {
+    this.#commit();
     return this.#core.size === 0;
   }
 
@@ -109,7 +151,33 @@ export class EventBuffer {
 
   /** Payloads dropped because the buffer was full, over its lifetime. */
   get droppedCount() {
+    this.#commit();
     return this.#core.droppedCount;
+  }
+
+  /** Commits the adds carried out so far and leases the next steps. */
+  #renewLease() {
+    if (this.#lease.length !== 0) this.#leaseSize = Math.min(2 * this.#leaseSize, MAX_LEASE);
+    const kinds = this.#kinds.subarray(this.#committed, this.#step);
+    this.#lease = this.#core.lease(kinds, this.#leaseSize);
+    this.#step = 0;
+    this.#committed = 0;
+  }
+
+  /** Commits the adds carried out since the last commit; the rest of the lease stays valid. */
+  #commit() {
+    if (this.#step === this.#committed) return;
+    this.#core.commit(this.#kinds.subarray(this.#committed, this.#step));
+    this.#committed = this.#step;
+  }
+
+  /** Commits, then gives the rest of the lease up: the core is about to change otherwise. */
+  #endLease() {
+    this.#commit();
+    this.#lease = NO_LEASE;
+    this.#step = 0;
+    this.#committed = 0;
+    this.#leaseSize = MIN_LEASE;
   }
 
   #take(slots) {
@@ -120,6 +188,7 @@ export class EventBuffer {
 
   #reportDrop(payload) {
     if (this.#onDrop === undefined) {
+      if (!this.#warning.due()) return;
       this.#warning.warn(
         `EventBuffer full (maxSize=${this.maxSize}): dropped the oldest payload; ` +
           `${this.droppedCount} dropped in total. Pass onDrop to handle drops.`,
@@ -129,7 +198,7 @@ export class EventBuffer {
     try {
       this.#onDrop(payload);
     } catch (error) {
-      this.#warning.warn('EventBuffer onDrop callback threw', error);
+      if (this.#warning.due()) this.#warning.warn('EventBuffer onDrop callback threw', error);
     }
   }
 }

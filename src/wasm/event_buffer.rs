@@ -1,25 +1,18 @@
 //! `EventBufferCore`: the ring of an `EventBuffer` whose payloads stay on the JS heap.
 //!
 //! Converting a payload into Rust costs about a microsecond; the buffer never needs to look
-//! inside one. So the JS side keeps payload objects in an array of slots and this core
-//! keeps, in arrival order, which slot holds which kind of payload. Ordering, the bound,
-//! dropping and type-filtered draining are decided here.
+//! inside one. So the JS side keeps payload objects in an array of slots and the core
+//! (`SlottedEventBuffer`) keeps, in arrival order, which slot holds which kind of payload.
+//! Ordering, the bound, dropping and type-filtered draining are decided there. Adds cross
+//! the boundary in batches: JS carries out a leased plan and commits the kinds it added.
 
-use crate::core::event_buffer::{EventBuffer, KindFilter, PayloadKind};
+use crate::core::event_buffer::{KindFilter, PayloadKind, SlottedEventBuffer};
 use crate::wasm::convert;
-use crate::wasm::slots::SlotAllocator;
 use wasm_bindgen::prelude::*;
-
-#[derive(Clone, Copy)]
-struct Slot {
-    index: u32,
-    kind: PayloadKind,
-}
 
 #[wasm_bindgen]
 pub struct EventBufferCore {
-    buffer: EventBuffer<Slot>,
-    slots: SlotAllocator,
+    buffer: SlottedEventBuffer,
 }
 
 #[wasm_bindgen]
@@ -29,58 +22,43 @@ impl EventBufferCore {
     pub fn new(max_size: JsValue) -> Result<EventBufferCore, JsValue> {
         let max_size = convert::optional_count(&max_size, "maxSize")?.unwrap_or(1000);
         Ok(EventBufferCore {
-            buffer: EventBuffer::new(max_size),
-            slots: SlotAllocator::default(),
+            buffer: SlottedEventBuffer::new(max_size),
         })
     }
 
-    /// Places a payload of kind `kind_tag` and returns `slot << 1 | dropped`.
-    ///
-    /// When the buffer was full, the oldest payload is dropped and the new payload takes
-    /// over its slot (`dropped` = 1): the JS side finds the dropped payload in that slot.
-    pub fn add(&mut self, kind_tag: u8) -> u32 {
-        let kind = PayloadKind::from_tag(kind_tag);
-        let index = match self.buffer.oldest() {
-            Some(oldest) if self.buffer.is_full() => oldest.index,
-            _ => self.slots.take(),
-        };
-        let dropped = self.buffer.add(Slot { index, kind }).is_some();
-        index << 1 | dropped as u32
+    /// Commits `kinds` (see `commit`), then leases the next `steps` adds: one
+    /// `slot << 1 | dropped` per add (`Placement::encode`).
+    pub fn lease(&mut self, kinds: &[u8], steps: u32) -> Vec<u32> {
+        self.commit(kinds);
+        let lease = self.buffer.lease(steps as usize);
+        lease.iter().map(|placement| placement.encode()).collect()
+    }
+
+    /// Performs the next `kinds.len()` leased adds, one payload kind tag per add.
+    pub fn commit(&mut self, kinds: &[u8]) {
+        let kinds = kinds.iter().map(|&tag| PayloadKind::from_tag(tag));
+        self.buffer.commit(kinds);
     }
 
     /// The slots of every payload, oldest first; all slots become free.
     pub fn drain(&mut self) -> Vec<u32> {
-        self.slots.release_all();
-        self.buffer
-            .drain()
-            .into_iter()
-            .map(|slot| slot.index)
-            .collect()
+        self.buffer.drain()
     }
 
     /// The slots of the matching payloads, oldest first; those slots become free.
     #[wasm_bindgen(js_name = drainByType)]
     pub fn drain_by_type(&mut self, actions: bool, summaries: bool) -> Vec<u32> {
-        let filter = KindFilter { actions, summaries };
-        let taken = self.buffer.drain_where(|slot| filter.matches(slot.kind));
-        taken
-            .into_iter()
-            .map(|slot| {
-                self.slots.release(slot.index);
-                slot.index
-            })
-            .collect()
+        self.buffer.drain_by_kind(KindFilter { actions, summaries })
     }
 
     /// The slots of the newest `n` payloads (all for `undefined`/`null`), oldest first.
     pub fn peek(&self, n: JsValue) -> Result<Vec<u32>, JsValue> {
         let n = convert::optional_count(&n, "n")?;
-        Ok(self.buffer.peek(n).map(|slot| slot.index).collect())
+        Ok(self.buffer.peek(n).collect())
     }
 
     /// Discards everything; returns how many payloads were discarded.
     pub fn clear(&mut self) -> u32 {
-        self.slots.release_all();
         self.buffer.clear() as u32
     }
 
