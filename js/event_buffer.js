@@ -1,7 +1,7 @@
-// EventBuffer: payload objects stay in a JS array of slots; the wasm core
-// (src/core/event_buffer.rs, `SlottedEventBuffer`) decides their order, the bound, drops and
-// type filters. Adds are batched: the core leases a plan for the next adds, `add` carries out
-// one step of it, and the kinds added are committed to the core in one call.
+// EventBuffer: payload objects stay in a JS array, each at the position the wasm core
+// (src/core/event_buffer.rs) gives it; the core decides their order, the bound, drops and type
+// filters. Adds are batched: the core leases a plan for the next adds, `add` carries out one
+// step of it, and the kinds added are committed to the core in one call.
 import { EventBufferCore } from './wasm/tidepool.js';
 import { describe, optionsObject } from './arguments.js';
 
@@ -18,7 +18,6 @@ function kindTag(payload) {
  */
 const MIN_LEASE = 16;
 const MAX_LEASE = 1024;
-const NO_LEASE = new Uint32Array(0);
 
 /** At most one warning per interval for drops nobody handles, and for a failing onDrop. */
 const WARNING_INTERVAL_MS = 10_000;
@@ -55,14 +54,17 @@ export class EventBuffer {
   #payloads = [];
   #onDrop;
   #warning = new RateLimitedWarning();
-  // The lease: what the next adds do, `slot << 1 | dropped` per add, planned by the core.
-  // Steps before #committed are committed to the core; steps from #committed to #step are
-  // carried out here (payload stored, kind in #kinds) but not yet committed; the rest are to
-  // come. The core changes only through commits while a lease is held, so the rest stays exact.
-  #lease = NO_LEASE;
+  // #payloads[p] is the payload at position p in the core; p < size, except while adds are
+  // not yet committed.
+  // The lease: what the next adds do, `position << 1 | dropped` per add, planned by the core,
+  // in #lease[0, #leaseEnd). Steps before #committed are committed to the core; steps from
+  // #committed to #step are carried out here (payload stored, entry overwritten with the
+  // payload's kind tag) but not yet committed; the rest are to come. While a lease is held
+  // the core changes only through commits of its steps, so the rest stays exact.
+  #lease = new Uint32Array(MAX_LEASE);
+  #leaseEnd = 0;
   #step = 0;
   #committed = 0;
-  #kinds = new Uint8Array(MAX_LEASE);
   #leaseSize = MIN_LEASE;
 
   constructor(options) {
@@ -82,18 +84,18 @@ export class EventBuffer {
     }
     // Before touching the lease: reading `type` may run a getter that uses this buffer.
     const kind = kindTag(payload);
-    if (this.#step === this.#lease.length) this.#renewLease();
+    if (this.#step === this.#leaseEnd) this.#renewLease();
     const step = this.#step;
     const placed = this.#lease[step];
-    this.#kinds[step] = kind;
+    this.#lease[step] = kind;
     this.#step = step + 1;
-    const slot = placed >>> 1;
+    const position = placed >>> 1;
     if ((placed & 1) === 0) {
-      this.#payloads[slot] = payload;
+      this.#payloads[position] = payload;
       return;
     }
-    const dropped = this.#payloads[slot];
-    this.#payloads[slot] = payload;
+    const dropped = this.#payloads[position];
+    this.#payloads[position] = payload;
     // This add is complete on our side before calling out, so onDrop may use the buffer.
     this.#reportDrop(dropped);
   }
@@ -115,10 +117,11 @@ export class EventBuffer {
       }
     }
     this.#endLease();
-    const slots = this.#core.drainByType(actions, summaries);
-    const payloads = this.#take(slots);
-    for (const slot of slots) this.#payloads[slot] = undefined;
-    return payloads;
+    // How many are drained, their positions, then the former positions of those kept.
+    const positions = this.#core.drainByType(actions, summaries);
+    const drained = this.#take(positions.subarray(1, 1 + positions[0]));
+    this.#payloads = this.#take(positions.subarray(1 + positions[0]));
+    return drained;
   }
 
   /** The newest `n` payloads (all when omitted), oldest first; nothing is removed. */
@@ -157,9 +160,9 @@ export class EventBuffer {
 
   /** Commits the adds carried out so far and leases the next steps. */
   #renewLease() {
-    if (this.#lease.length !== 0) this.#leaseSize = Math.min(2 * this.#leaseSize, MAX_LEASE);
-    const kinds = this.#kinds.subarray(this.#committed, this.#step);
-    this.#lease = this.#core.lease(kinds, this.#leaseSize);
+    if (this.#leaseEnd !== 0) this.#leaseSize = Math.min(2 * this.#leaseSize, MAX_LEASE);
+    this.#core.lease(this.#lease, this.#committed, this.#step, this.#leaseSize);
+    this.#leaseEnd = this.#leaseSize;
     this.#step = 0;
     this.#committed = 0;
   }
@@ -167,22 +170,22 @@ export class EventBuffer {
   /** Commits the adds carried out since the last commit; the rest of the lease stays valid. */
   #commit() {
     if (this.#step === this.#committed) return;
-    this.#core.commit(this.#kinds.subarray(this.#committed, this.#step));
+    this.#core.commit(this.#lease.subarray(this.#committed, this.#step));
     this.#committed = this.#step;
   }
 
   /** Commits, then gives the rest of the lease up: the core is about to change otherwise. */
   #endLease() {
     this.#commit();
-    this.#lease = NO_LEASE;
+    this.#leaseEnd = 0;
     this.#step = 0;
     this.#committed = 0;
     this.#leaseSize = MIN_LEASE;
   }
 
-  #take(slots) {
-    const payloads = new Array(slots.length);
-    for (let i = 0; i < slots.length; i++) payloads[i] = this.#payloads[slots[i]];
+  #take(positions) {
+    const payloads = new Array(positions.length);
+    for (let i = 0; i < positions.length; i++) payloads[i] = this.#payloads[positions[i]];
     return payloads;
   }
 

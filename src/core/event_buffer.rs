@@ -3,9 +3,12 @@
 //! Mirrors the autoplay event-connector SDK's `EventBuffer`: `add` never fails; when the
 //! buffer is full the oldest item is dropped and handed back to the caller, so nothing is
 //! lost silently.
-
-use crate::core::slots::SlotAllocator;
-use std::collections::VecDeque;
+//!
+//! Items sit at numbered positions that callers may rely on: the wasm binding keeps an
+//! `EventBuffer<PayloadKind>` and each payload object in a JS array at its item's position.
+//! Adds can be planned ahead and carried out in a batch ([`EventBuffer::lease`],
+//! [`EventBuffer::commit`]), so that a caller across a costly boundary crosses it once per
+//! batch instead of once per add.
 
 /// What a buffered item is, as far as [`EventBuffer::drain_where`] callers care.
 ///
@@ -47,6 +50,23 @@ impl KindFilter {
     }
 }
 
+/// What one add does: the position its item goes to, and whether the item held there until
+/// then is dropped by this add (a dropping add puts its item where the dropped one was).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Placement {
+    pub position: usize,
+    pub dropped: bool,
+}
+
+impl Placement {
+    /// `position << 1 | dropped`, the encoding the wasm boundary uses. Lossless there: a
+    /// position is below the number of resident payloads, and the JS array holding them
+    /// cannot reach 2^31 elements within V8's heap.
+    pub fn encode(self) -> u32 {
+        (self.position as u32) << 1 | self.dropped as u32
+    }
+}
+
 /// A FIFO buffer that holds at most `max_size` items (`0` = unlimited).
 ///
 /// Invariants:
@@ -54,12 +74,21 @@ impl KindFilter {
 /// - `len() <= max_size` whenever `max_size > 0`: a full buffer makes room by dropping
 ///   exactly its oldest item, which [`EventBuffer::add`] returns;
 /// - `dropped_count` counts every item dropped that way over the buffer's lifetime;
-///   drains and clears are the caller's own doing and are not drops.
+///   drains and clears are the caller's own doing and are not drops;
+/// - positions: `ring` holds exactly the resident items, the `i`-th oldest at position
+///   `(head + i) % len()`, and `head` is 0 unless the buffer is full. So an add puts its item
+///   at position `len()` when the buffer is not full, and otherwise at the position of the
+///   item it drops. Items move only in [`EventBuffer::drain_where_positions`];
+/// - lease: the next `leased` adds will happen as [`EventBuffer::plan`] described them when
+///   they were leased. Only [`EventBuffer::commit`], which performs them, changes the buffer
+///   while a lease is held; every other mutation ends the lease.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventBuffer<T> {
-    items: VecDeque<T>,
+    ring: Vec<T>,
+    head: usize,
     max_size: usize,
     dropped_count: u64,
+    leased: usize,
 }
 
 impl<T> EventBuffer<T> {
@@ -67,65 +96,166 @@ impl<T> EventBuffer<T> {
     pub fn new(max_size: usize) -> Self {
         let initial_capacity = if max_size == 0 { 0 } else { max_size.min(1024) };
         EventBuffer {
-            items: VecDeque::with_capacity(initial_capacity),
+            ring: Vec::with_capacity(initial_capacity),
+            head: 0,
             max_size,
             dropped_count: 0,
+            leased: 0,
         }
     }
 
     /// Appends `item`. When the buffer was full, returns the oldest item, which it dropped.
     pub fn add(&mut self, item: T) -> Option<T> {
-        let dropped = if self.is_full() {
-            self.dropped_count += 1;
-            self.items.pop_front()
+        self.leased = 0;
+        self.place(item)
+    }
+
+    fn place(&mut self, item: T) -> Option<T> {
+        if !self.is_full() {
+            self.ring.push(item);
+            return None;
+        }
+        let dropped = std::mem::replace(&mut self.ring[self.head], item);
+        self.head = if self.head + 1 == self.max_size {
+            0
         } else {
-            None
+            self.head + 1
         };
-        self.items.push_back(item);
-        dropped
+        self.dropped_count += 1;
+        Some(dropped)
+    }
+
+    /// What the next adds will do, in order, without changing anything. Endless: take as
+    /// many steps as needed.
+    pub fn plan(&self) -> Plan {
+        Plan {
+            next: if self.is_full() {
+                self.head
+            } else {
+                self.ring.len()
+            },
+            wrap_at: if self.max_size == 0 {
+                usize::MAX
+            } else {
+                self.max_size
+            },
+            room: self.room().unwrap_or(usize::MAX),
+        }
+    }
+
+    /// Promises that the next `steps` adds will be [`EventBuffer::commit`]ted as
+    /// [`EventBuffer::plan`] describes them, and returns that plan: its first `steps` steps
+    /// are leased. Replaces any earlier lease.
+    pub fn lease(&mut self, steps: usize) -> Plan {
+        self.leased = steps;
+        self.plan()
+    }
+
+    /// Performs the next leased adds, one per item, exactly as planned. The items they drop
+    /// are the ones the plan named, and are discarded: the caller dealt with them when it
+    /// carried out the plan. The rest of the lease stays valid.
+    ///
+    /// # Panics
+    /// When there are more items than leased steps left: the caller carried out steps it
+    /// was never given, so its positions no longer match this buffer.
+    pub fn commit(&mut self, mut items: impl ExactSizeIterator<Item = T>) {
+        assert!(
+            items.len() <= self.leased,
+            "commit of {} adds, {} leased",
+            items.len(),
+            self.leased
+        );
+        self.leased -= items.len();
+        // The same as one `place` per item, a run at a time: first the adds that fit, then
+        // the dropping ones, up to the end of the ring and from its start again.
+        let fitting = self.room().unwrap_or(usize::MAX).min(items.len());
+        self.ring.reserve(fitting);
+        self.ring.extend(items.by_ref().take(fitting));
+        while items.len() > 0 {
+            let run = items.len().min(self.max_size - self.head);
+            let replaced = &mut self.ring[self.head..self.head + run];
+            for (slot, item) in replaced.iter_mut().zip(items.by_ref()) {
+                *slot = item;
+            }
+            self.head = (self.head + run) % self.max_size;
+            self.dropped_count += run as u64;
+        }
     }
 
     /// Removes and returns every item, oldest first.
     pub fn drain(&mut self) -> Vec<T> {
-        self.items.drain(..).collect()
+        self.leased = 0;
+        self.ring.rotate_left(self.head);
+        self.head = 0;
+        self.ring.drain(..).collect()
     }
 
     /// Removes and returns, oldest first, the items for which `take` is true; the others
     /// stay in their order.
-    pub fn drain_where(&mut self, mut take: impl FnMut(&T) -> bool) -> Vec<T> {
-        let mut taken = Vec::new();
-        let mut kept = VecDeque::with_capacity(self.items.len());
-        for item in self.items.drain(..) {
+    pub fn drain_where(&mut self, take: impl FnMut(&T) -> bool) -> Vec<T> {
+        self.partition(take).0
+    }
+
+    /// [`EventBuffer::drain_where`] for callers that keep things at the items' positions:
+    /// returns the positions the taken items were at and those the kept items were at, each
+    /// oldest first. The kept items now sit at positions `0..`, in order.
+    pub fn drain_where_positions(
+        &mut self,
+        take: impl FnMut(&T) -> bool,
+    ) -> (Vec<usize>, Vec<usize>) {
+        let (_, taken, kept) = self.partition(take);
+        (taken, kept)
+    }
+
+    fn partition(&mut self, mut take: impl FnMut(&T) -> bool) -> (Vec<T>, Vec<usize>, Vec<usize>) {
+        self.leased = 0;
+        let positions: Vec<usize> = self.positions().collect();
+        let oldest_first = self.drain();
+        let (mut taken, mut taken_at, mut kept_at) = (Vec::new(), Vec::new(), Vec::new());
+        for (item, position) in oldest_first.into_iter().zip(positions) {
             if take(&item) {
                 taken.push(item);
+                taken_at.push(position);
             } else {
-                kept.push_back(item);
+                self.ring.push(item);
+                kept_at.push(position);
             }
         }
-        self.items = kept;
-        taken
+        (taken, taken_at, kept_at)
+    }
+
+    /// The positions of the items, oldest first.
+    pub fn positions(&self) -> impl Iterator<Item = usize> {
+        (self.head..self.ring.len()).chain(0..self.head)
+    }
+
+    /// The positions of the newest `n` items (all of them for `None`), oldest first.
+    pub fn peek_positions(&self, n: Option<usize>) -> impl Iterator<Item = usize> {
+        let len = self.ring.len();
+        let skip = n.map_or(0, |n| len.saturating_sub(n));
+        self.positions().skip(skip)
     }
 
     /// The newest `n` items (all of them for `None`), oldest first, without removing them.
     pub fn peek(&self, n: Option<usize>) -> impl Iterator<Item = &T> {
-        let len = self.items.len();
-        let skip = n.map_or(0, |n| len.saturating_sub(n));
-        self.items.iter().skip(skip)
+        self.peek_positions(n).map(|position| &self.ring[position])
     }
 
     /// Discards every item; returns how many there were.
     pub fn clear(&mut self) -> usize {
-        let discarded = self.items.len();
-        self.items.clear();
+        self.leased = 0;
+        self.head = 0;
+        let discarded = self.ring.len();
+        self.ring.clear();
         discarded
     }
 
     pub fn len(&self) -> usize {
-        self.items.len()
+        self.ring.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.ring.is_empty()
     }
 
     /// The bound; `0` means unlimited.
@@ -140,225 +270,71 @@ impl<T> EventBuffer<T> {
 
     /// True when the next `add` will drop the oldest item.
     pub fn is_full(&self) -> bool {
-        self.max_size > 0 && self.items.len() >= self.max_size
+        self.max_size > 0 && self.ring.len() >= self.max_size
     }
 
     /// The item the next drop would take.
     pub fn oldest(&self) -> Option<&T> {
-        self.items.front()
+        self.ring.get(self.head)
     }
 
     /// How many adds fit before one drops; `None` when unlimited (no add ever drops).
     pub fn room(&self) -> Option<usize> {
-        (self.max_size > 0).then(|| self.max_size.saturating_sub(self.items.len()))
-    }
-
-    /// The `index`-th oldest item (`0` is the oldest).
-    pub fn get(&self, index: usize) -> Option<&T> {
-        self.items.get(index)
+        (self.max_size > 0).then(|| self.max_size - self.ring.len())
     }
 }
 
-/// A payload the caller keeps in slot `slot` of its own array, as the core records it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Slotted {
-    slot: u32,
-    kind: PayloadKind,
+/// The adds to come, from [`EventBuffer::plan`]: each new item goes to `next`, which wraps
+/// around at the bound; the first `room` adds drop nothing and every later one drops.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    next: usize,
+    wrap_at: usize,
+    room: usize,
 }
 
-/// What one add does: the slot the new payload goes to and whether the payload held there
-/// until now is dropped by this add (a dropping add reuses the slot of the payload it drops).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Placement {
-    pub slot: u32,
-    pub dropped: bool,
-}
-
-impl Placement {
-    /// `slot << 1 | dropped`, the encoding the wasm boundary uses. Lossless because a slot
-    /// is below the number of resident payloads, and each takes 8 bytes of a 4 GiB memory.
-    pub fn encode(self) -> u32 {
-        self.slot << 1 | self.dropped as u32
-    }
-}
-
-/// An [`EventBuffer`] of payloads that the caller keeps in an array of numbered slots, while
-/// this core decides their order, the bound and every drop.
-///
-/// Adds can be batched: [`SlottedEventBuffer::lease`] plans the next adds (which slot each
-/// payload goes to, and whether it drops the payload held there) without changing anything;
-/// the caller carries out a prefix of the plan on its side, then reports that prefix's kinds
-/// with [`SlottedEventBuffer::commit`], which performs exactly those adds here.
-///
-/// Invariants:
-/// - the slots of the resident payloads are distinct, and none of them is free in `slots`;
-/// - `lease[next_step..]` is exactly what the next adds will do from the current state:
-///   `commit` performs its first steps and moves `next_step` past them, and every other
-///   mutation (add, drain, drain by kind, clear, a new lease) replaces or empties it. Reads
-///   leave it valid.
-#[derive(Debug, Clone)]
-pub struct SlottedEventBuffer {
-    buffer: EventBuffer<Slotted>,
-    slots: SlotAllocator,
-    lease: Vec<Placement>,
-    next_step: usize,
-}
-
-impl SlottedEventBuffer {
-    /// A buffer bounded at `max_size` payloads; `0` means unlimited.
-    pub fn new(max_size: usize) -> Self {
-        SlottedEventBuffer {
-            buffer: EventBuffer::new(max_size),
-            slots: SlotAllocator::default(),
-            lease: Vec::new(),
-            next_step: 0,
-        }
-    }
-
-    /// Places one payload of kind `kind`. A dropping add hands the new payload the slot of
-    /// the payload it drops.
-    pub fn add(&mut self, kind: PayloadKind) -> Placement {
-        self.end_lease();
-        self.place(kind)
-    }
-
-    fn place(&mut self, kind: PayloadKind) -> Placement {
-        let placement = match self.buffer.oldest() {
-            Some(oldest) if self.buffer.is_full() => Placement {
-                slot: oldest.slot,
-                dropped: true,
-            },
-            _ => Placement {
-                slot: self.slots.take(),
-                dropped: false,
-            },
-        };
-        self.buffer.add(Slotted {
-            slot: placement.slot,
-            kind,
-        });
-        placement
-    }
-
-    /// Plans the next `steps` adds, whatever their kinds, replacing any earlier lease: the
-    /// `j`-th placement is what the `j`-th add from now will do. Nothing else changes.
-    pub fn lease(&mut self, steps: usize) -> &[Placement] {
-        let mut lease = std::mem::take(&mut self.lease);
-        self.plan_into(steps, &mut lease);
-        self.lease = lease;
-        self.next_step = 0;
-        &self.lease
-    }
-
-    fn end_lease(&mut self) {
-        self.lease.clear();
-        self.next_step = 0;
-    }
-
-    /// What the next `steps` adds will do, without changing anything.
-    ///
-    /// Adds `0..room` take fresh slots; from then on every add drops the oldest payload,
-    /// which for the `j`-th add is element `j - room` of the resident payloads followed by
-    /// the planned ones.
-    pub fn plan(&self, steps: usize) -> Vec<Placement> {
-        let mut plan = Vec::new();
-        self.plan_into(steps, &mut plan);
-        plan
-    }
-
-    fn plan_into(&self, steps: usize, plan: &mut Vec<Placement>) {
-        let room = self.buffer.room().unwrap_or(usize::MAX).min(steps);
-        let resident = self.buffer.len();
-        plan.clear();
-        plan.reserve(steps);
-        plan.extend(self.slots.upcoming().take(room).map(|slot| Placement {
-            slot,
-            dropped: false,
-        }));
-        for victim in 0..steps - room {
-            let slot = match self.buffer.get(victim) {
-                Some(oldest) => oldest.slot,
-                None => plan[victim - resident].slot,
+impl Plan {
+    /// Writes the next `out.len()` steps into `out`, encoded ([`Placement::encode`]), and
+    /// moves past them.
+    pub fn encode_into(&mut self, out: &mut [u32]) {
+        let mut out = out;
+        while !out.is_empty() {
+            // A run of steps at consecutive positions that all drop or all do not.
+            let until_drops = if self.room == 0 {
+                usize::MAX
+            } else {
+                self.room
             };
-            plan.push(Placement {
-                slot,
-                dropped: true,
-            });
+            let run = out.len().min(self.wrap_at - self.next).min(until_drops);
+            let (encoded, rest) = std::mem::take(&mut out).split_at_mut(run);
+            let dropped = (self.room == 0) as u32;
+            for (offset, entry) in encoded.iter_mut().enumerate() {
+                *entry = ((self.next + offset) as u32) << 1 | dropped;
+            }
+            self.advance(run);
+            out = rest;
         }
     }
 
-    /// Performs the first `kinds.len()` steps of the lease, with those kinds; the rest of
-    /// the lease stays valid.
-    ///
-    /// # Panics
-    /// When `kinds` is longer than what is left of the lease: the caller carried out steps
-    /// it was never given, so its slots no longer match this core.
-    pub fn commit(&mut self, kinds: impl ExactSizeIterator<Item = PayloadKind>) {
-        let leased = self.lease.len() - self.next_step;
-        assert!(
-            kinds.len() <= leased,
-            "commit of {} steps, {leased} leased",
-            kinds.len()
-        );
-        for kind in kinds {
-            let placed = self.place(kind);
-            debug_assert_eq!(placed, self.lease[self.next_step]);
-            self.next_step += 1;
+    fn advance(&mut self, steps: usize) {
+        self.room = self.room.saturating_sub(steps);
+        self.next += steps;
+        if self.next == self.wrap_at {
+            self.next = 0;
         }
     }
+}
 
-    /// The slots of every payload, oldest first; all slots become free.
-    pub fn drain(&mut self) -> Vec<u32> {
-        self.end_lease();
-        self.slots.release_all();
-        self.buffer
-            .drain()
-            .into_iter()
-            .map(|item| item.slot)
-            .collect()
-    }
+impl Iterator for Plan {
+    type Item = Placement;
 
-    /// The slots of the payloads `filter` matches, oldest first; those slots become free.
-    pub fn drain_by_kind(&mut self, filter: KindFilter) -> Vec<u32> {
-        self.end_lease();
-        let taken = self.buffer.drain_where(|item| filter.matches(item.kind));
-        taken
-            .into_iter()
-            .map(|item| {
-                self.slots.release(item.slot);
-                item.slot
-            })
-            .collect()
-    }
-
-    /// The slots of the newest `n` payloads (all for `None`), oldest first.
-    pub fn peek(&self, n: Option<usize>) -> impl Iterator<Item = u32> + '_ {
-        self.buffer.peek(n).map(|item| item.slot)
-    }
-
-    /// Discards every payload; returns how many there were.
-    pub fn clear(&mut self) -> usize {
-        self.end_lease();
-        self.slots.release_all();
-        self.buffer.clear()
-    }
-
-    pub fn len(&self) -> usize {
-        self.buffer.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.buffer.is_empty()
-    }
-
-    /// The bound; `0` means unlimited.
-    pub fn max_size(&self) -> usize {
-        self.buffer.max_size()
-    }
-
-    /// Payloads dropped to make room, over the buffer's lifetime.
-    pub fn dropped_count(&self) -> u64 {
-        self.buffer.dropped_count()
+    fn next(&mut self) -> Option<Placement> {
+        let placement = Placement {
+            position: self.next,
+            dropped: self.room == 0,
+        };
+        self.advance(1);
+        Some(placement)
     }
 }
 
@@ -479,62 +455,57 @@ mod tests {
         assert_eq!(PayloadKind::from_tag(200), PayloadKind::Other);
     }
 
-    use PayloadKind::{Actions, Other, Summary};
-
-    const BOTH: KindFilter = KindFilter {
-        actions: true,
-        summaries: true,
-    };
-
-    fn kinds(n: usize) -> Vec<PayloadKind> {
-        [Actions, Summary, Other, Actions, Actions]
-            .into_iter()
-            .cycle()
-            .take(n)
-            .collect()
+    /// Everything a caller can observe of a buffer: its items with their positions, oldest
+    /// first, the drop count, and what its next adds would do.
+    fn observed(buffer: &EventBuffer<i32>) -> (Vec<(usize, i32)>, u64, Vec<Placement>) {
+        let items = buffer.positions().map(|p| (p, buffer.ring[p])).collect();
+        let plan = buffer.plan().take(2 * buffer.max_size() + 8).collect();
+        (items, buffer.dropped_count(), plan)
     }
 
-    fn placed(slot: u32, dropped: bool) -> Placement {
-        Placement { slot, dropped }
-    }
-
-    /// Everything a caller can observe of a slotted buffer, and what its next adds would do.
-    fn observed(buffer: &SlottedEventBuffer) -> (Vec<u32>, usize, u64, Vec<Placement>) {
-        (
-            buffer.peek(None).collect(),
-            buffer.len(),
-            buffer.dropped_count(),
-            buffer.plan(2 * buffer.max_size() + 8),
-        )
-    }
-
-    /// Buffers in assorted states: empty, partly full, full, with freed slots.
-    fn assorted(max_size: usize) -> Vec<SlottedEventBuffer> {
+    /// Buffers in assorted states: empty, partly full, full, full with the oldest item at
+    /// any position, after a partial drain.
+    fn assorted(max_size: usize) -> Vec<EventBuffer<i32>> {
         let mut states = Vec::new();
-        for resident in [0, 1, max_size / 2, max_size, max_size + 3] {
-            let mut buffer = SlottedEventBuffer::new(max_size);
-            for kind in kinds(resident) {
-                buffer.add(kind);
-            }
-            states.push(buffer.clone());
-            buffer.drain_by_kind(KindFilter {
-                actions: false,
-                summaries: true,
-            });
-            states.push(buffer);
+        for resident in [0, 1, max_size / 2, max_size, max_size + 1, 2 * max_size + 3] {
+            let buffer = filled(max_size, &(0..resident as i32).collect::<Vec<_>>());
+            let mut partly_drained = buffer.clone();
+            partly_drained.drain_where(|n| n % 3 == 1);
+            states.extend([buffer, partly_drained]);
         }
         states
     }
 
+    /// What a single add did, as a plan would have said it: where the new item went, and
+    /// whether it dropped the item that was there.
+    fn add_placed(buffer: &mut EventBuffer<i32>, item: i32) -> Placement {
+        let oldest_at = buffer.positions().next();
+        let dropped = buffer.add(item).is_some();
+        let position = buffer.positions().last().unwrap();
+        if dropped {
+            assert_eq!(
+                oldest_at,
+                Some(position),
+                "a drop reuses the dropped item's position"
+            );
+        }
+        Placement { position, dropped }
+    }
+
+    fn placed(position: usize, dropped: bool) -> Placement {
+        Placement { position, dropped }
+    }
+
     #[test]
-    fn slotted_add_reuses_the_dropped_payloads_slot() {
-        let mut buffer = SlottedEventBuffer::new(2);
-        assert_eq!(buffer.add(Actions), placed(0, false));
-        assert_eq!(buffer.add(Summary), placed(1, false));
-        assert_eq!(buffer.add(Actions), placed(0, true));
-        assert_eq!(buffer.add(Other), placed(1, true));
-        assert_eq!(buffer.dropped_count(), 2);
-        assert_eq!(buffer.drain(), vec![0, 1]);
+    fn positions_stay_put_until_a_partial_drain_compacts_them() {
+        let mut buffer = filled(3, &[10, 11, 12, 13]);
+        assert_eq!(buffer.positions().collect::<Vec<_>>(), vec![1, 2, 0]);
+        assert_eq!(buffer.oldest(), Some(&11));
+        let (taken, kept) = buffer.drain_where_positions(|&n| n == 12);
+        assert_eq!((taken, kept), (vec![2], vec![1, 0]));
+        assert_eq!(buffer.positions().collect::<Vec<_>>(), vec![0, 1]);
+        assert_eq!(buffer.peek(None).copied().collect::<Vec<_>>(), vec![11, 13]);
+        assert_eq!(buffer.peek_positions(Some(1)).collect::<Vec<_>>(), vec![1]);
     }
 
     #[test]
@@ -543,16 +514,18 @@ mod tests {
             for start in assorted(max_size) {
                 for steps in [1, 4, 16] {
                     for k in 0..=steps {
+                        let items: Vec<i32> = (100..100 + k as i32).collect();
                         let mut leased = start.clone();
-                        let plan = leased.lease(steps).to_vec();
-                        leased.commit(kinds(k).into_iter());
+                        let plan: Vec<Placement> = leased.lease(steps).take(steps).collect();
+                        leased.commit(items.iter().copied());
                         let mut single = start.clone();
                         let placements: Vec<Placement> =
-                            kinds(k).into_iter().map(|kind| single.add(kind)).collect();
+                            items.iter().map(|&n| add_placed(&mut single, n)).collect();
                         let context = format!("max_size {max_size}, {steps} steps, k {k}");
                         assert_eq!(placements, plan[..k], "{context}");
                         assert_eq!(observed(&leased), observed(&single), "{context}");
-                        assert_eq!(leased.plan(steps - k), plan[k..], "{context}");
+                        let rest: Vec<Placement> = leased.plan().take(steps - k).collect();
+                        assert_eq!(rest, plan[k..], "{context}");
                     }
                 }
             }
@@ -561,18 +534,14 @@ mod tests {
 
     #[test]
     fn a_lease_commits_in_pieces_and_survives_reads() {
-        let start = &assorted(3)[3];
+        let start = filled(3, &[1, 2, 3, 4]);
         let mut leased = start.clone();
-        let plan = leased.lease(10).to_vec();
-        leased.commit(kinds(4).into_iter());
-        let _ = (
-            leased.len(),
-            leased.peek(Some(2)).count(),
-            leased.dropped_count(),
-        );
-        leased.commit(kinds(10).into_iter().skip(4));
+        let plan: Vec<Placement> = leased.lease(10).take(10).collect();
+        leased.commit(100..104);
+        let _ = (leased.len(), leased.peek(Some(2)).count(), leased.oldest());
+        leased.commit(104..110);
         let mut single = start.clone();
-        let placements: Vec<Placement> = kinds(10).into_iter().map(|k| single.add(k)).collect();
+        let placements: Vec<Placement> = (100..110).map(|n| add_placed(&mut single, n)).collect();
         assert_eq!(placements, plan);
         assert_eq!(observed(&leased), observed(&single));
     }
@@ -582,43 +551,39 @@ mod tests {
         for max_size in [0, 1, 5] {
             for mut buffer in assorted(max_size) {
                 let before = buffer.clone();
-                let plan = buffer.lease(12).to_vec();
-                assert_eq!(buffer.buffer, before.buffer);
-                assert_eq!(buffer.slots, before.slots);
-                assert_eq!(buffer.plan(12), plan);
+                let plan: Vec<Placement> = buffer.lease(12).take(12).collect();
+                assert_eq!(buffer.plan().take(12).collect::<Vec<_>>(), plan);
                 assert_eq!(observed(&buffer), observed(&before));
+                assert_eq!(buffer.drain(), before.clone().drain());
             }
         }
     }
 
     #[test]
-    fn plan_at_max_size_one_drops_from_the_second_add_on_in_one_slot() {
-        let buffer = SlottedEventBuffer::new(1);
+    fn plan_at_max_size_one_drops_from_the_second_add_on_in_one_position() {
+        let plan: Vec<Placement> = EventBuffer::<i32>::new(1).plan().take(4).collect();
         let expected = [
             placed(0, false),
             placed(0, true),
             placed(0, true),
             placed(0, true),
         ];
-        assert_eq!(buffer.plan(4), expected);
+        assert_eq!(plan, expected);
     }
 
     #[test]
     fn plan_within_a_larger_bound_drops_only_once_full() {
-        let buffer = SlottedEventBuffer::new(1000);
-        assert!(buffer.plan(64).iter().all(|p| !p.dropped));
-        let mut buffer = SlottedEventBuffer::new(5);
-        for kind in kinds(3) {
-            buffer.add(kind);
-        }
-        let plan = buffer.plan(9);
+        let buffer = EventBuffer::<i32>::new(1000);
+        assert!(buffer.plan().take(64).all(|p| !p.dropped));
+        let buffer = filled(5, &[1, 2, 3]);
+        let plan: Vec<Placement> = buffer.plan().take(9).collect();
         let expected = [
             placed(3, false),
             placed(4, false),
-            placed(0, true), // the three resident payloads, oldest first
+            placed(0, true), // drops 1, the oldest
             placed(1, true),
             placed(2, true),
-            placed(3, true), // then the planned ones
+            placed(3, true), // drops the first planned add's item
             placed(4, true),
             placed(0, true),
             placed(1, true),
@@ -627,63 +592,72 @@ mod tests {
     }
 
     #[test]
-    fn plan_when_unlimited_never_drops_and_reuses_freed_slots_first() {
-        let mut buffer = SlottedEventBuffer::new(0);
-        for kind in [Actions, Summary, Actions, Summary] {
-            buffer.add(kind);
+    fn plan_when_unlimited_never_drops_and_appends() {
+        let mut buffer = filled(0, &[1, 2, 3, 4]);
+        buffer.drain_where(|n| n % 2 == 0);
+        let plan: Vec<Placement> = buffer.plan().take(3).collect();
+        assert_eq!(plan, [placed(2, false), placed(3, false), placed(4, false)]);
+        assert!(buffer.plan().take(3000).all(|p| !p.dropped));
+    }
+
+    #[test]
+    fn encode_into_writes_what_the_plan_iterates() {
+        for max_size in [0, 1, 2, 7] {
+            for buffer in assorted(max_size) {
+                for steps in [0, 1, 3, 20] {
+                    let mut plan = buffer.plan();
+                    let mut encoded = vec![0; steps];
+                    plan.encode_into(&mut encoded);
+                    let iterated: Vec<Placement> = buffer.plan().take(steps + 5).collect();
+                    let expected: Vec<u32> = iterated[..steps].iter().map(|p| p.encode()).collect();
+                    assert_eq!(encoded, expected, "max_size {max_size}, {steps} steps");
+                    let after: Vec<Placement> = plan.take(5).collect();
+                    assert_eq!(after, iterated[steps..], "the plan continues after them");
+                }
+            }
         }
-        assert_eq!(
-            buffer.drain_by_kind(KindFilter {
-                actions: false,
-                summaries: true
-            }),
-            vec![1, 3]
-        );
-        let slots: Vec<(u32, bool)> = buffer.plan(4).iter().map(|p| (p.slot, p.dropped)).collect();
-        assert_eq!(slots, vec![(3, false), (1, false), (4, false), (5, false)]);
-        assert_eq!(buffer.plan(3000).iter().filter(|p| p.dropped).count(), 0);
+        assert_eq!(placed(5, true).encode(), 11);
+        assert_eq!(placed(5, false).encode(), 10);
     }
 
     #[test]
-    #[should_panic(expected = "commit of 3 steps, 2 leased")]
+    #[should_panic(expected = "commit of 3 adds, 2 leased")]
     fn committing_more_than_leased_panics() {
-        let mut buffer = SlottedEventBuffer::new(4);
-        buffer.lease(2);
-        buffer.commit(kinds(3).into_iter());
-    }
-
-    #[test]
-    #[should_panic(expected = "commit of 1 steps, 0 leased")]
-    fn a_drain_ends_the_lease() {
-        let mut buffer = SlottedEventBuffer::new(4);
-        buffer.lease(8);
-        buffer.commit(kinds(2).into_iter());
-        buffer.drain_by_kind(BOTH);
-        buffer.commit(kinds(1).into_iter());
+        let mut buffer = EventBuffer::new(4);
+        let _ = buffer.lease(2);
+        buffer.commit(1..4);
     }
 
     #[test]
     fn every_mutation_but_commit_ends_the_lease() {
-        let mutations: [fn(&mut SlottedEventBuffer); 4] = [
-            |b| drop(b.add(Actions)),
+        let mutations: [fn(&mut EventBuffer<i32>); 5] = [
+            |b| {
+                b.add(7);
+            },
             |b| drop(b.drain()),
-            |b| drop(b.drain_by_kind(BOTH)),
-            |b| drop(b.clear()),
+            |b| drop(b.drain_where(|_| false)),
+            |b| drop(b.drain_where_positions(|_| true)),
+            |b| {
+                b.clear();
+            },
         ];
         for mutate in mutations {
-            let mut buffer = SlottedEventBuffer::new(3);
-            buffer.lease(4);
+            let mut buffer = filled(3, &[1, 2]);
+            let _ = buffer.lease(4);
+            buffer.commit(0..1);
             mutate(&mut buffer);
-            buffer.commit(std::iter::empty());
-            let ended = std::panic::catch_unwind(move || buffer.commit(kinds(1).into_iter()));
+            buffer.commit(0..0);
+            let ended = std::panic::catch_unwind(move || buffer.commit(0..1));
             assert!(ended.is_err());
         }
     }
 
-    /// Random interleavings of leases, partial commits, reads and the other mutations agree
-    /// with a twin that only ever adds one payload at a time.
+    /// Random interleavings of leases, partial commits, single adds, reads and the other
+    /// mutations, carried out the way the JS side does (a mirror array indexed by position),
+    /// agree with a plain model queue: same order, same drops, every item where the buffer
+    /// says it is.
     #[test]
-    fn random_interleavings_match_single_adds() {
+    fn random_interleavings_keep_the_mirror_exact() {
         let mut seed: u64 = 0x5eed;
         let mut next = |bound: u64| {
             seed = seed
@@ -692,40 +666,100 @@ mod tests {
             (seed >> 33) % bound
         };
         for max_size in [0, 1, 2, 5, 40] {
-            let mut leased = SlottedEventBuffer::new(max_size);
-            let mut single = SlottedEventBuffer::new(max_size);
+            let mut buffer = EventBuffer::new(max_size);
+            let mut model = std::collections::VecDeque::new();
+            let mut model_dropped = 0;
+            let mut mirror: Vec<i32> = Vec::new();
             let mut plan: Vec<Placement> = Vec::new();
-            for _ in 0..4000 {
-                match next(20) {
-                    0 => assert_eq!(leased.drain(), single.drain()),
-                    1 => assert_eq!(leased.clear(), single.clear()),
-                    2 | 3 => {
-                        let filter = KindFilter {
-                            actions: next(2) == 0,
-                            summaries: next(2) == 0,
-                        };
-                        assert_eq!(leased.drain_by_kind(filter), single.drain_by_kind(filter));
+            let mut carried_out: Vec<i32> = Vec::new();
+            let mut item = 0;
+            for _ in 0..5000 {
+                let op = next(24);
+                if op >= 6 && !plan.is_empty() {
+                    // Carry out the next planned step, as the JS add does.
+                    let step = plan.remove(0);
+                    item += 1;
+                    if step.position == mirror.len() {
+                        mirror.push(item);
+                    } else {
+                        let dropped = std::mem::replace(&mut mirror[step.position], item);
+                        assert!(step.dropped, "only a drop overwrites a resident item");
+                        assert_eq!(model.pop_front(), Some(dropped), "the oldest is dropped");
+                        model_dropped += 1;
                     }
-                    4 => assert_eq!(observed(&leased), observed(&single)),
+                    model.push_back(item);
+                    carried_out.push(item);
+                    if max_size > 0 {
+                        assert!(model.len() <= max_size);
+                    }
+                    continue;
+                }
+                // Anything else first commits what was carried out.
+                buffer.commit(carried_out.drain(..));
+                match op {
+                    0 => {
+                        let positions: Vec<usize> = buffer.positions().collect();
+                        let drained = buffer.drain();
+                        let via_mirror: Vec<i32> = positions.iter().map(|&p| mirror[p]).collect();
+                        assert_eq!(drained, via_mirror);
+                        assert_eq!(drained, model.drain(..).collect::<Vec<_>>());
+                        mirror.clear();
+                        plan.clear();
+                    }
+                    1 => {
+                        assert_eq!(buffer.clear(), model.len());
+                        model.clear();
+                        mirror.clear();
+                        plan.clear();
+                    }
+                    2 => {
+                        let parity = next(2) as i32;
+                        let (taken, kept) = buffer.drain_where_positions(|n| n % 2 == parity);
+                        let taken: Vec<i32> = taken.iter().map(|&p| mirror[p]).collect();
+                        mirror = kept.iter().map(|&p| mirror[p]).collect();
+                        let (model_taken, model_kept): (std::collections::VecDeque<i32>, _) =
+                            model.iter().copied().partition(|&n| n % 2 == parity);
+                        model = model_kept;
+                        assert_eq!(taken, Vec::from(model_taken));
+                        plan.clear();
+                    }
+                    3 => {
+                        item += 1;
+                        let dropped = buffer.add(item);
+                        let position = buffer.positions().last().unwrap();
+                        let was = (position < mirror.len()).then(|| mirror[position]);
+                        assert_eq!(dropped, was);
+                        if position == mirror.len() {
+                            mirror.push(item);
+                        } else {
+                            mirror[position] = item;
+                        }
+                        model.push_back(item);
+                        if max_size > 0 && model.len() > max_size {
+                            assert_eq!(model.pop_front(), dropped);
+                            model_dropped += 1;
+                        }
+                        plan.clear();
+                    }
+                    4 => {
+                        let n = next(8) as usize;
+                        let newest: Vec<i32> = buffer.peek(Some(n)).copied().collect();
+                        let skip = model.len().saturating_sub(n);
+                        assert_eq!(newest, model.iter().skip(skip).copied().collect::<Vec<_>>());
+                    }
                     _ => {
                         if plan.is_empty() {
-                            plan = leased.lease(1 + next(60) as usize).to_vec();
-                            plan.reverse();
+                            let steps = 1 + next(60) as usize;
+                            plan = buffer.lease(steps).take(steps).collect();
                         }
-                        let k = (next(8) as usize).min(plan.len());
-                        let batch: Vec<PayloadKind> = (0..k)
-                            .map(|_| PayloadKind::from_tag(next(4) as u8))
-                            .collect();
-                        leased.commit(batch.iter().copied());
-                        for kind in batch {
-                            assert_eq!(Some(single.add(kind)), plan.pop());
-                        }
-                        continue;
                     }
                 }
-                plan.clear();
+                let via_mirror: Vec<i32> = buffer.positions().map(|p| mirror[p]).collect();
+                assert_eq!(via_mirror, model.iter().copied().collect::<Vec<_>>());
+                assert_eq!(buffer.peek(None).copied().collect::<Vec<_>>(), via_mirror);
+                assert_eq!(buffer.dropped_count(), model_dropped);
+                assert_eq!(mirror.len(), buffer.len());
             }
-            assert_eq!(observed(&leased), observed(&single));
         }
     }
 }

@@ -1,18 +1,23 @@
 //! `EventBufferCore`: the ring of an `EventBuffer` whose payloads stay on the JS heap.
 //!
 //! Converting a payload into Rust costs about a microsecond; the buffer never needs to look
-//! inside one. So the JS side keeps payload objects in an array of slots and the core
-//! (`SlottedEventBuffer`) keeps, in arrival order, which slot holds which kind of payload.
-//! Ordering, the bound, dropping and type-filtered draining are decided there. Adds cross
-//! the boundary in batches: JS carries out a leased plan and commits the kinds it added.
+//! inside one. So the core keeps, in arrival order, the kind of each payload at a position
+//! (`EventBuffer<PayloadKind>`), and the JS side keeps the payload objects in an array at the
+//! same positions. Ordering, the bound, dropping and type-filtered draining are decided in
+//! the core. Adds cross the boundary in batches: JS carries out a leased plan of adds and
+//! commits the kinds it added.
 
-use crate::core::event_buffer::{KindFilter, PayloadKind, SlottedEventBuffer};
+use crate::core::event_buffer::{EventBuffer, KindFilter, PayloadKind};
 use crate::wasm::convert;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
 pub struct EventBufferCore {
-    buffer: SlottedEventBuffer,
+    buffer: EventBuffer<PayloadKind>,
+}
+
+fn positions(positions: impl Iterator<Item = usize>) -> Vec<u32> {
+    positions.map(|position| position as u32).collect()
 }
 
 #[wasm_bindgen]
@@ -22,39 +27,51 @@ impl EventBufferCore {
     pub fn new(max_size: JsValue) -> Result<EventBufferCore, JsValue> {
         let max_size = convert::optional_count(&max_size, "maxSize")?.unwrap_or(1000);
         Ok(EventBufferCore {
-            buffer: SlottedEventBuffer::new(max_size),
+            buffer: EventBuffer::new(max_size),
         })
     }
 
-    /// Commits `kinds` (see `commit`), then leases the next `steps` adds: one
-    /// `slot << 1 | dropped` per add (`Placement::encode`).
-    pub fn lease(&mut self, kinds: &[u8], steps: u32) -> Vec<u32> {
-        self.commit(kinds);
-        let lease = self.buffer.lease(steps as usize);
-        lease.iter().map(|placement| placement.encode()).collect()
+    /// The JS side's lease array, in both directions. On entry `lease[done_from..done_to]`
+    /// holds the kind tags of the adds carried out since the last commit, which are
+    /// committed. On return `lease[..steps]` holds the next `steps` adds, `position << 1 |
+    /// dropped` each (`Placement::encode`).
+    pub fn lease(&mut self, lease: &mut [u32], done_from: u32, done_to: u32, steps: u32) {
+        self.commit(&lease[done_from as usize..done_to as usize]);
+        let steps = (steps as usize).min(lease.len());
+        self.buffer.lease(steps).encode_into(&mut lease[..steps]);
     }
 
     /// Performs the next `kinds.len()` leased adds, one payload kind tag per add.
-    pub fn commit(&mut self, kinds: &[u8]) {
-        let kinds = kinds.iter().map(|&tag| PayloadKind::from_tag(tag));
+    pub fn commit(&mut self, kinds: &[u32]) {
+        let kinds = kinds
+            .iter()
+            .map(|&tag| u8::try_from(tag).map_or(PayloadKind::Other, PayloadKind::from_tag));
         self.buffer.commit(kinds);
     }
 
-    /// The slots of every payload, oldest first; all slots become free.
+    /// The positions of every payload, oldest first; the buffer is emptied.
     pub fn drain(&mut self) -> Vec<u32> {
-        self.buffer.drain()
+        let drained = positions(self.buffer.positions());
+        self.buffer.clear();
+        drained
     }
 
-    /// The slots of the matching payloads, oldest first; those slots become free.
+    /// Drains the matching payloads: returns how many, their positions, then the positions
+    /// of the kept payloads, each oldest first. The kept payloads move to positions `0..`.
     #[wasm_bindgen(js_name = drainByType)]
     pub fn drain_by_type(&mut self, actions: bool, summaries: bool) -> Vec<u32> {
-        self.buffer.drain_by_kind(KindFilter { actions, summaries })
+        let filter = KindFilter { actions, summaries };
+        let (taken, kept) = self
+            .buffer
+            .drain_where_positions(|&kind| filter.matches(kind));
+        let count = std::iter::once(taken.len());
+        positions(count.chain(taken).chain(kept))
     }
 
-    /// The slots of the newest `n` payloads (all for `undefined`/`null`), oldest first.
+    /// The positions of the newest `n` payloads (all for `undefined`/`null`), oldest first.
     pub fn peek(&self, n: JsValue) -> Result<Vec<u32>, JsValue> {
         let n = convert::optional_count(&n, "n")?;
-        Ok(self.buffer.peek(n).collect())
+        Ok(positions(self.buffer.peek_positions(n)))
     }
 
     /// Discards everything; returns how many payloads were discarded.
