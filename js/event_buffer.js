@@ -103,9 +103,18 @@ export class EventBuffer {
   /** Every payload in arrival order; the buffer is emptied. */
   drain() {
     this.#endLease();
-    const payloads = this.#take(this.#core.drain());
+    const drained = this.#core.drain();
+    const oldest = drained[0];
+    const count = drained[1];
+    const payloads = this.#payloads;
     this.#payloads = [];
-    return payloads;
+    // Arrival order is the ring order from `oldest`: often the array as it stands.
+    if (oldest === 0 && payloads.length === count) return payloads;
+    const inOrder = new Array(count);
+    for (let i = 0, p = oldest; i < count; i++, p = p + 1 === count ? 0 : p + 1) {
+      inOrder[i] = payloads[p];
+    }
+    return inOrder;
   }
 
   /** Drains the payloads of the selected types; the others stay, in order. */

@@ -190,6 +190,15 @@ impl<T> EventBuffer<T> {
         self.ring.drain(..).collect()
     }
 
+    /// [`EventBuffer::drain`] for callers that keep things at the items' positions: empties
+    /// the buffer and returns the position the oldest item was at and how many items there
+    /// were. The `i`-th oldest was at position `(oldest + i) % count`.
+    pub fn drain_positions(&mut self) -> (usize, usize) {
+        let drained = (self.head, self.len());
+        self.clear();
+        drained
+    }
+
     /// Removes and returns, oldest first, the items for which `take` is true; the others
     /// stay in their order.
     pub fn drain_where(&mut self, take: impl FnMut(&T) -> bool) -> Vec<T> {
@@ -509,6 +518,21 @@ mod tests {
     }
 
     #[test]
+    fn drain_positions_reports_the_rotation() {
+        for max_size in [0, 1, 3, 5] {
+            for mut buffer in assorted(max_size) {
+                let positions: Vec<usize> = buffer.positions().collect();
+                let dropped = buffer.dropped_count();
+                let (oldest, count) = buffer.drain_positions();
+                let rotation: Vec<usize> = (0..count).map(|i| (oldest + i) % count).collect();
+                assert_eq!(rotation, positions);
+                assert!(buffer.is_empty());
+                assert_eq!(buffer.dropped_count(), dropped, "a drain is not a drop");
+            }
+        }
+    }
+
+    #[test]
     fn plan_then_commit_of_k_steps_equals_k_single_adds() {
         for max_size in [0, 1, 2, 3, 7, 1000] {
             for start in assorted(max_size) {
@@ -699,7 +723,12 @@ mod tests {
                 match op {
                     0 => {
                         let positions: Vec<usize> = buffer.positions().collect();
-                        let drained = buffer.drain();
+                        let drained = if next(2) == 0 {
+                            buffer.drain()
+                        } else {
+                            let (oldest, count) = buffer.drain_positions();
+                            (0..count).map(|i| mirror[(oldest + i) % count]).collect()
+                        };
                         let via_mirror: Vec<i32> = positions.iter().map(|&p| mirror[p]).collect();
                         assert_eq!(drained, via_mirror);
                         assert_eq!(drained, model.drain(..).collect::<Vec<_>>());

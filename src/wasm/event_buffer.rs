@@ -49,11 +49,11 @@ impl EventBufferCore {
         self.buffer.commit(kinds);
     }
 
-    /// The positions of every payload, oldest first; the buffer is emptied.
+    /// Empties the buffer; returns `[oldest, count]`: the `i`-th oldest payload was at
+    /// position `(oldest + i) % count`.
     pub fn drain(&mut self) -> Vec<u32> {
-        let drained = positions(self.buffer.positions());
-        self.buffer.clear();
-        drained
+        let (oldest, count) = self.buffer.drain_positions();
+        vec![oldest as u32, count as u32]
     }
 
     /// Drains the matching payloads: returns how many, their positions, then the positions
