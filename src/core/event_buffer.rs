@@ -12,7 +12,8 @@
 
 /// What a buffered item is, as far as [`EventBuffer::drain_where`] callers care.
 ///
-/// The discriminants are part of the wasm boundary: the JS side sends them as a `u8`.
+/// The discriminants are part of the wasm boundary: the JS side sends them as tags
+/// (`kind as u32`).
 #[repr(u8)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PayloadKind {
@@ -23,13 +24,19 @@ pub enum PayloadKind {
 }
 
 impl PayloadKind {
-    /// The inverse of `kind as u8`; unknown tags are `Other`.
-    pub fn from_tag(tag: u8) -> Self {
+    /// The inverse of `kind as u32`; unknown tags are `Other`.
+    pub fn from_tag(tag: u32) -> Self {
         match tag {
             1 => PayloadKind::Actions,
             2 => PayloadKind::Summary,
             _ => PayloadKind::Other,
         }
+    }
+}
+
+impl From<u32> for PayloadKind {
+    fn from(tag: u32) -> Self {
+        PayloadKind::from_tag(tag)
     }
 }
 
@@ -151,14 +158,18 @@ impl<T> EventBuffer<T> {
         self.plan()
     }
 
-    /// Performs the next leased adds, one per item, exactly as planned. The items they drop
+    /// Performs the next leased adds, one per item (converted into `T`), exactly as planned.
+    /// The items they drop
     /// are the ones the plan named, and are discarded: the caller dealt with them when it
     /// carried out the plan. The rest of the lease stays valid.
     ///
     /// # Panics
     /// When there are more items than leased steps left: the caller carried out steps it
     /// was never given, so its positions no longer match this buffer.
-    pub fn commit(&mut self, mut items: impl ExactSizeIterator<Item = T>) {
+    pub fn commit<S: Copy>(&mut self, items: &[S])
+    where
+        T: From<S>,
+    {
         assert!(
             items.len() <= self.leased,
             "commit of {} adds, {} leased",
@@ -169,16 +180,18 @@ impl<T> EventBuffer<T> {
         // The same as one `place` per item, a run at a time: first the adds that fit, then
         // the dropping ones, up to the end of the ring and from its start again.
         let fitting = self.room().unwrap_or(usize::MAX).min(items.len());
-        self.ring.reserve(fitting);
-        self.ring.extend(items.by_ref().take(fitting));
-        while items.len() > 0 {
-            let run = items.len().min(self.max_size - self.head);
+        let (fitting, mut dropping) = items.split_at(fitting);
+        self.ring.extend(fitting.iter().map(|&item| T::from(item)));
+        while !dropping.is_empty() {
+            let run = dropping.len().min(self.max_size - self.head);
+            let (replacing, rest) = dropping.split_at(run);
             let replaced = &mut self.ring[self.head..self.head + run];
-            for (slot, item) in replaced.iter_mut().zip(items.by_ref()) {
-                *slot = item;
+            for (slot, &item) in replaced.iter_mut().zip(replacing) {
+                *slot = T::from(item);
             }
             self.head = (self.head + run) % self.max_size;
             self.dropped_count += run as u64;
+            dropping = rest;
         }
     }
 
@@ -459,7 +472,7 @@ mod tests {
             PayloadKind::Actions,
             PayloadKind::Summary,
         ] {
-            assert_eq!(PayloadKind::from_tag(kind as u8), kind);
+            assert_eq!(PayloadKind::from_tag(kind as u32), kind);
         }
         assert_eq!(PayloadKind::from_tag(200), PayloadKind::Other);
     }
@@ -541,7 +554,7 @@ mod tests {
                         let items: Vec<i32> = (100..100 + k as i32).collect();
                         let mut leased = start.clone();
                         let plan: Vec<Placement> = leased.lease(steps).take(steps).collect();
-                        leased.commit(items.iter().copied());
+                        leased.commit(&items);
                         let mut single = start.clone();
                         let placements: Vec<Placement> =
                             items.iter().map(|&n| add_placed(&mut single, n)).collect();
@@ -561,9 +574,9 @@ mod tests {
         let start = filled(3, &[1, 2, 3, 4]);
         let mut leased = start.clone();
         let plan: Vec<Placement> = leased.lease(10).take(10).collect();
-        leased.commit(100..104);
+        leased.commit(&[100, 101, 102, 103]);
         let _ = (leased.len(), leased.peek(Some(2)).count(), leased.oldest());
-        leased.commit(104..110);
+        leased.commit(&(104..110).collect::<Vec<_>>());
         let mut single = start.clone();
         let placements: Vec<Placement> = (100..110).map(|n| add_placed(&mut single, n)).collect();
         assert_eq!(placements, plan);
@@ -647,9 +660,9 @@ mod tests {
     #[test]
     #[should_panic(expected = "commit of 3 adds, 2 leased")]
     fn committing_more_than_leased_panics() {
-        let mut buffer = EventBuffer::new(4);
+        let mut buffer = EventBuffer::<i32>::new(4);
         let _ = buffer.lease(2);
-        buffer.commit(1..4);
+        buffer.commit(&[1, 2, 3]);
     }
 
     #[test]
@@ -668,10 +681,10 @@ mod tests {
         for mutate in mutations {
             let mut buffer = filled(3, &[1, 2]);
             let _ = buffer.lease(4);
-            buffer.commit(0..1);
+            buffer.commit(&[0]);
             mutate(&mut buffer);
-            buffer.commit(0..0);
-            let ended = std::panic::catch_unwind(move || buffer.commit(0..1));
+            buffer.commit::<i32>(&[]);
+            let ended = std::panic::catch_unwind(move || buffer.commit(&[0]));
             assert!(ended.is_err());
         }
     }
@@ -719,7 +732,8 @@ mod tests {
                     continue;
                 }
                 // Anything else first commits what was carried out.
-                buffer.commit(carried_out.drain(..));
+                buffer.commit(&carried_out);
+                carried_out.clear();
                 match op {
                     0 => {
                         let positions: Vec<usize> = buffer.positions().collect();

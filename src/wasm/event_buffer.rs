@@ -43,9 +43,6 @@ impl EventBufferCore {
 
     /// Performs the next `kinds.len()` leased adds, one payload kind tag per add.
     pub fn commit(&mut self, kinds: &[u32]) {
-        let kinds = kinds
-            .iter()
-            .map(|&tag| u8::try_from(tag).map_or(PayloadKind::Other, PayloadKind::from_tag));
         self.buffer.commit(kinds);
     }
 
