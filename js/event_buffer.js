@@ -2,7 +2,7 @@
 // (src/core/event_buffer.rs) gives it; the core decides their order, the bound, drops and type
 // filters. Adds are batched: the core leases a plan for the next adds, `add` carries out one
 // step of it, and the kinds added are committed to the core in one call.
-import { EventBufferCore } from './wasm/tidepool.js';
+import { EventBufferCore, wasmMemory } from './wasm/tidepool.js';
 import { describe, optionsObject } from './arguments.js';
 
 /** A payload's kind as the core knows it (src/core/event_buffer.rs, `PayloadKind`). */
@@ -18,6 +18,15 @@ function kindTag(payload) {
  */
 const MIN_LEASE = 16;
 const MAX_LEASE = 1024;
+
+/** Copies `source[from, to)` to `target[from, to)`: short runs element by element. */
+function copyRange(source, target, from, to) {
+  if (to - from <= MIN_LEASE) {
+    for (let i = from; i < to; i++) target[i] = source[i];
+  } else {
+    target.set(source.subarray(from, to), from);
+  }
+}
 
 /** At most one warning per interval for drops nobody handles, and for a failing onDrop. */
 const WARNING_INTERVAL_MS = 10_000;
@@ -51,17 +60,20 @@ class RateLimitedWarning {
  */
 export class EventBuffer {
   #core;
+  // #payloads[p] is the payload at position p of the core, for the committed adds and for
+  // those carried out since (#committed to #step below).
   #payloads = [];
   #onDrop;
   #warning = new RateLimitedWarning();
-  // #payloads[p] is the payload at position p in the core; p < size, except while adds are
-  // not yet committed.
   // The lease: what the next adds do, `position << 1 | dropped` per add, planned by the core,
   // in #lease[0, #leaseEnd). Steps before #committed are committed to the core; steps from
   // #committed to #step are carried out here (payload stored, entry overwritten with the
   // payload's kind tag) but not yet committed; the rest are to come. While a lease is held
   // the core changes only through commits of its steps, so the rest stays exact.
+  // #lease is a copy of the core's lease array (in wasm memory, viewed by #shared) that a
+  // growing wasm memory cannot detach, which keeps the typed-array accesses of `add` fast.
   #lease = new Uint32Array(MAX_LEASE);
+  #shared;
   #leaseEnd = 0;
   #step = 0;
   #committed = 0;
@@ -72,7 +84,8 @@ export class EventBuffer {
     if (onDrop !== undefined && typeof onDrop !== 'function') {
       throw new TypeError(`onDrop must be a function, got ${describe(onDrop)}`);
     }
-    this.#core = new EventBufferCore(maxSize);
+    this.#core = new EventBufferCore(maxSize, MAX_LEASE);
+    this.#shared = this.#viewShared();
     this.#onDrop = onDrop;
     this.add = this.add.bind(this);
   }
@@ -170,7 +183,9 @@ export class EventBuffer {
   /** Commits the adds carried out so far and leases the next steps. */
   #renewLease() {
     if (this.#leaseEnd !== 0) this.#leaseSize = Math.min(2 * this.#leaseSize, MAX_LEASE);
-    this.#core.lease(this.#lease, this.#committed, this.#step, this.#leaseSize);
+    copyRange(this.#lease, this.#sharedLease(), this.#committed, this.#step);
+    this.#core.lease(this.#committed, this.#step, this.#leaseSize);
+    copyRange(this.#sharedLease(), this.#lease, 0, this.#leaseSize);
     this.#leaseEnd = this.#leaseSize;
     this.#step = 0;
     this.#committed = 0;
@@ -179,8 +194,19 @@ export class EventBuffer {
   /** Commits the adds carried out since the last commit; the rest of the lease stays valid. */
   #commit() {
     if (this.#step === this.#committed) return;
-    this.#core.commit(this.#lease.subarray(this.#committed, this.#step));
+    copyRange(this.#lease, this.#sharedLease(), this.#committed, this.#step);
+    this.#core.commit(this.#committed, this.#step);
     this.#committed = this.#step;
+  }
+
+  /** The core's lease array, viewed again if wasm memory grew (which detaches views). */
+  #sharedLease() {
+    if (this.#shared.length === 0) this.#shared = this.#viewShared();
+    return this.#shared;
+  }
+
+  #viewShared() {
+    return new Uint32Array(wasmMemory().buffer, this.#core.leaseAddress, MAX_LEASE);
   }
 
   /** Commits, then gives the rest of the lease up: the core is about to change otherwise. */

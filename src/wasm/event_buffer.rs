@@ -5,15 +5,26 @@
 //! (`EventBuffer<PayloadKind>`), and the JS side keeps the payload objects in an array at the
 //! same positions. Ordering, the bound, dropping and type-filtered draining are decided in
 //! the core. Adds cross the boundary in batches: JS carries out a leased plan of adds and
-//! commits the kinds it added.
+//! commits the kinds it added. Plans and kinds travel through an array in wasm memory that
+//! JS copies to and from, so lease and commit calls pass only integers.
 
 use crate::core::event_buffer::{EventBuffer, KindFilter, PayloadKind};
 use crate::wasm::convert;
 use wasm_bindgen::prelude::*;
 
+/// The module's `WebAssembly.Memory`, for viewing arrays such as `EventBufferCore`'s lease.
+/// A view must be made again after the memory grows (its buffer is then detached).
+#[wasm_bindgen(js_name = wasmMemory)]
+pub fn wasm_memory() -> JsValue {
+    wasm_bindgen::memory()
+}
+
 #[wasm_bindgen]
 pub struct EventBufferCore {
     buffer: EventBuffer<PayloadKind>,
+    /// Shared with JS, which reads planned adds from it and writes kind tags into it. Never
+    /// reallocated, so its address stays valid for the life of the core.
+    lease: Box<[u32]>,
 }
 
 fn positions(positions: impl Iterator<Item = usize>) -> Vec<u32> {
@@ -22,27 +33,37 @@ fn positions(positions: impl Iterator<Item = usize>) -> Vec<u32> {
 
 #[wasm_bindgen]
 impl EventBufferCore {
-    /// `max_size`: `undefined` for the default 1000, `0` for unlimited.
+    /// `max_size`: `undefined` for the default 1000, `0` for unlimited. `lease_capacity`:
+    /// the most adds a lease can hold.
     #[wasm_bindgen(constructor)]
-    pub fn new(max_size: JsValue) -> Result<EventBufferCore, JsValue> {
+    pub fn new(max_size: JsValue, lease_capacity: u32) -> Result<EventBufferCore, JsValue> {
         let max_size = convert::optional_count(&max_size, "maxSize")?.unwrap_or(1000);
         Ok(EventBufferCore {
             buffer: EventBuffer::new(max_size),
+            lease: vec![0; lease_capacity as usize].into_boxed_slice(),
         })
     }
 
-    /// The JS side's lease array, in both directions. On entry `lease[done_from..done_to]`
-    /// holds the kind tags of the adds carried out since the last commit, which are
-    /// committed. On return `lease[..steps]` holds the next `steps` adds, `position << 1 |
-    /// dropped` each (`Placement::encode`).
-    pub fn lease(&mut self, lease: &mut [u32], done_from: u32, done_to: u32, steps: u32) {
-        self.commit(&lease[done_from as usize..done_to as usize]);
-        let steps = (steps as usize).min(lease.len());
-        self.buffer.lease(steps).encode_into(&mut lease[..steps]);
+    /// The byte address of the lease array (`lease_capacity` `u32`s) in wasm memory.
+    #[wasm_bindgen(getter, js_name = leaseAddress)]
+    pub fn lease_address(&self) -> u32 {
+        self.lease.as_ptr() as u32
     }
 
-    /// Performs the next `kinds.len()` leased adds, one payload kind tag per add.
-    pub fn commit(&mut self, kinds: &[u32]) {
+    /// Commits `lease[done_from..done_to]` (see `commit`), then leases the next `steps` adds
+    /// into `lease[..steps]`: `position << 1 | dropped` each (`Placement::encode`).
+    pub fn lease(&mut self, done_from: u32, done_to: u32, steps: u32) {
+        self.commit(done_from, done_to);
+        let steps = (steps as usize).min(self.lease.len());
+        self.buffer
+            .lease(steps)
+            .encode_into(&mut self.lease[..steps]);
+    }
+
+    /// Performs the next leased adds: JS carried them out and wrote the kind tag of each
+    /// one's payload over its entry, `lease[done_from..done_to]`.
+    pub fn commit(&mut self, done_from: u32, done_to: u32) {
+        let kinds = &self.lease[done_from as usize..done_to as usize];
         self.buffer.commit(kinds);
     }
 
