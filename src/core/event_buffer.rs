@@ -214,36 +214,45 @@ impl<T> EventBuffer<T> {
 
     /// Removes and returns, oldest first, the items for which `take` is true; the others
     /// stay in their order.
-    pub fn drain_where(&mut self, take: impl FnMut(&T) -> bool) -> Vec<T> {
-        self.partition(take).0
-    }
-
-    /// [`EventBuffer::drain_where`] for callers that keep things at the items' positions:
-    /// returns the positions the taken items were at and those the kept items were at, each
-    /// oldest first. The kept items now sit at positions `0..`, in order.
-    pub fn drain_where_positions(
-        &mut self,
-        take: impl FnMut(&T) -> bool,
-    ) -> (Vec<usize>, Vec<usize>) {
-        let (_, taken, kept) = self.partition(take);
-        (taken, kept)
-    }
-
-    fn partition(&mut self, mut take: impl FnMut(&T) -> bool) -> (Vec<T>, Vec<usize>, Vec<usize>) {
-        self.leased = 0;
-        let positions: Vec<usize> = self.positions().collect();
+    pub fn drain_where(&mut self, mut take: impl FnMut(&T) -> bool) -> Vec<T> {
         let oldest_first = self.drain();
-        let (mut taken, mut taken_at, mut kept_at) = (Vec::new(), Vec::new(), Vec::new());
-        for (item, position) in oldest_first.into_iter().zip(positions) {
+        let mut taken = Vec::new();
+        for item in oldest_first {
             if take(&item) {
                 taken.push(item);
-                taken_at.push(position);
             } else {
                 self.ring.push(item);
-                kept_at.push(position);
             }
         }
-        (taken, taken_at, kept_at)
+        taken
+    }
+
+    /// [`EventBuffer::drain_where`] for callers that keep things at the items' positions, so
+    /// the taken items are discarded here: returns the positions the taken items were at and
+    /// those the kept items were at, each oldest first. The kept items now sit at positions
+    /// `0..`, in order.
+    pub fn drain_where_positions(
+        &mut self,
+        mut take: impl FnMut(&T) -> bool,
+    ) -> (Vec<usize>, Vec<usize>) {
+        self.leased = 0;
+        let len = self.ring.len();
+        let mut position = self.head;
+        self.ring.rotate_left(self.head);
+        self.head = 0;
+        let (mut taken, mut kept) = (Vec::new(), Vec::with_capacity(len));
+        self.ring.retain(|item| {
+            let was_at = position;
+            position = if position + 1 == len { 0 } else { position + 1 };
+            if take(item) {
+                taken.push(was_at);
+                false
+            } else {
+                kept.push(was_at);
+                true
+            }
+        });
+        (taken, kept)
     }
 
     /// The positions of the items, oldest first.
