@@ -159,9 +159,8 @@ impl<T> EventBuffer<T> {
     }
 
     /// Performs the next leased adds, one per item (converted into `T`), exactly as planned.
-    /// The items they drop
-    /// are the ones the plan named, and are discarded: the caller dealt with them when it
-    /// carried out the plan. The rest of the lease stays valid.
+    /// The items they drop are the ones the plan named, and are discarded: the caller dealt
+    /// with them when it carried out the plan. The rest of the lease stays valid.
     ///
     /// # Panics
     /// When there are more items than leased steps left: the caller carried out steps it
