@@ -27,8 +27,9 @@ pub struct EventBufferCore {
     lease: Box<[u32]>,
 }
 
-fn positions(positions: impl Iterator<Item = usize>) -> Vec<u32> {
-    positions.map(|position| position as u32).collect()
+/// Positions as JS receives them. Lossless: see `Placement::encode`.
+fn positions(iter: impl Iterator<Item = usize>) -> Vec<u32> {
+    iter.map(|position| position as u32).collect()
 }
 
 #[wasm_bindgen]
