@@ -25,6 +25,21 @@ export const eventBufferChecks = {
     assertEqual(ids(buffer.drain()), [2, 3, 4], 'drain');
     assert(buffer.isEmpty && buffer.size === 0, 'empty after drain');
   },
+  'batched adds: drops in order across leases, exact while another buffer grows memory'(tp) {
+    const dropped = [];
+    const bounded = new tp.EventBuffer({ maxSize: 100, onDrop: (p) => dropped.push(p.i) });
+    for (let i = 0; i < 3000; i++) bounded.add(i % 2 ? summary(i) : action(i));
+    assertEqual([dropped.length, dropped[0], dropped.at(-1)], [2900, 0, 2899], 'drops');
+    assertEqual(bounded.drainByType({ actions: false }).length, 50, 'kinds');
+    const small = new tp.EventBuffer({ maxSize: 0 });
+    [action(0), summary(1)].forEach(small.add);
+    const big = new tp.EventBuffer({ maxSize: 0 });
+    const payload = action(-1);
+    for (let i = 0; i < 500_000; i++) big.add(payload);
+    small.add(summary(2));
+    assertEqual(ids(small.drainByType({ actions: false })), [1, 2], 'pending kinds committed');
+    assertEqual([big.size, ids(small.drain())], [500_000, [0]], 'sizes');
+  },
   'add is bound'(tp) {
     const buffer = new tp.EventBuffer();
     const subscribe = (callback) => callback(summary(7));
