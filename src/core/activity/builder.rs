@@ -108,7 +108,7 @@ fn string(field: &str, value: FieldValue) -> Result<String, ActivityError> {
         FieldValue::Json(Value::String(text)) => Ok(text),
         other => Err(ActivityError::invalid(
             field,
-            format!("must be a string, got {}", describe_field(&other)),
+            format!("must be a string, got {}", other.describe()),
         )),
     }
 }
@@ -118,7 +118,7 @@ fn integer(field: &str, value: FieldValue) -> Result<i64, ActivityError> {
         FieldValue::Json(number) => any_integer(&number, field),
         bytes => Err(ActivityError::invalid(
             field,
-            format!("must be a number, got {}", describe_field(&bytes)),
+            format!("must be a number, got {}", bytes.describe()),
         )),
     }
 }
@@ -143,13 +143,6 @@ fn bytes(field: &str, value: FieldValue) -> Result<Vec<u8>, ActivityError> {
             })
             .collect(),
         FieldValue::Json(other) => Err(wrong(describe(&other))),
-    }
-}
-
-fn describe_field(value: &FieldValue) -> &'static str {
-    match value {
-        FieldValue::Json(value) => describe(value),
-        FieldValue::Bytes(_) => "a Uint8Array",
     }
 }
 
@@ -578,6 +571,6 @@ mod tests {
         assert!(message(json!({"auditProof": 5})).ends_with("got a number"));
         let err = EnvelopeOptions::from_fields([("repoId".to_owned(), FieldValue::Bytes(vec![1]))])
             .unwrap_err();
-        assert_eq!(err.to_string(), "repoId must be a string, got a Uint8Array");
+        assert_eq!(err.to_string(), "repoId must be a string, got bytes");
     }
 }

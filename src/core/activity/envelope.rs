@@ -176,7 +176,7 @@ impl Envelope {
             Some(other) => {
                 return Err(ActivityError::invalid(
                     "message_id",
-                    format!("must be a string, got {}", describe_field(other)),
+                    format!("must be a string, got {}", other.describe()),
                 ))
             }
         };
@@ -186,7 +186,7 @@ impl Envelope {
                 Some(other) => {
                     return Err(ActivityError::invalid(
                         name,
-                        format!("must be a string, got {}", describe_field(other)),
+                        format!("must be a string, got {}", other.describe()),
                     ))
                 }
             }
@@ -220,10 +220,13 @@ impl Envelope {
     }
 }
 
-fn describe_field(value: &FieldValue) -> &'static str {
-    match value {
-        FieldValue::Json(value) => describe(value),
-        FieldValue::Bytes(_) => "bytes",
+impl FieldValue {
+    /// What kind of value this is, for messages ("a string", "bytes"); never the value.
+    pub(crate) fn describe(&self) -> &'static str {
+        match self {
+            FieldValue::Json(value) => describe(value),
+            FieldValue::Bytes(_) => "bytes",
+        }
     }
 }
 
