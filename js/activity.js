@@ -87,6 +87,8 @@ function checkedOptions(given, what) {
 /** Positions in the rows of numbers the core answers with (src/wasm/activity.rs, `push_row`). */
 const ROW = Object.freeze({ slot: 0, outgoing: 1, tsMs: 2, ackStage: 3, errorCode: 4, state: 5, hasNote: 6, length: 7 });
 const DUPLICATE_STATUS = ['new', 'duplicate', 'in_progress'];
+/** Keys only snapshots may carry (src/core/activity/envelope.rs); a recorded envelope with one is refused. */
+const SNAPSHOT_MARKERS = ['_bytes_fields', '_payload_is_b64'];
 
 /** A core built by `fromSnapshot`, adopted by the constructor it calls next (synchronously). */
 let loadedCore;
@@ -172,8 +174,8 @@ export class ActivityBuffer {
   /** `{ status: 'new' | 'duplicate' | 'in_progress', record }` for the envelope's idempotency token. */
   checkDuplicate(envelope) {
     const now = this.#time();
-    const checked = copyEnvelope(envelope);
-    const answer = callCore(() => this.#core.checkDuplicate(checked, now));
+    const { idempotency_token: token } = copyEnvelope(envelope);
+    const answer = callCore(() => this.#core.checkDuplicate(token, now));
     return { status: DUPLICATE_STATUS[answer[0]], record: this.#recordAt(answer, 1) ?? null };
   }
 
@@ -197,11 +199,13 @@ export class ActivityBuffer {
     return callCore(() => this.#core.toSnapshot(this.#envelopes));
   }
 
-  /** Records `envelope`: the core checks it and assigns its copy a slot. */
+  /** Records `envelope`: the core checks the fields it reads and assigns the copy a slot. */
   #record(incoming, envelope) {
     const now = this.#time();
     const copy = copyEnvelope(envelope);
-    const answer = callCore(() => this.#core.record(incoming, copy, now));
+    const { message_id: id, idempotency_token: token, correlation_id: correlation, state } = copy;
+    const marker = SNAPSHOT_MARKERS.find((key) => copy[key] !== undefined);
+    const answer = callCore(() => this.#core.record(incoming, id, token, correlation, state, marker, now));
     for (let i = ROW.length; i < answer.length; i++) this.#envelopes[answer[i]] = undefined;
     this.#envelopes[answer[ROW.slot]] = copy;
     return this.#recordAt(answer, 0);

@@ -18,7 +18,7 @@ use crate::core::activity::constants::{ack_stage, envelope_state, error_code, me
 use crate::core::activity::{
     self as core, Ack, ActivityBuffer, ActivityBufferOptions, ActivityError, ActivityRecord,
     Direction, DuplicateStatus, Envelope, EnvelopeOptions, OnFull, RecordedEnvelope,
-    SequenceTracker, Strategy, BYTES_FIELDS_KEY, PAYLOAD_IS_B64_KEY,
+    SequenceTracker, Strategy,
 };
 use crate::wasm::convert;
 use crate::wasm::slots::SlotAllocator;
@@ -182,15 +182,24 @@ impl ActivityBufferCore {
         self.loaded_envelopes.take()
     }
 
-    /// Records `envelope` (the JS side's copy, to be kept in the returned slot). Returns
-    /// the record's row followed by the slots of the records evicted to make room.
+    /// Records an envelope whose copy the JS side keeps in the returned slot. JS passes
+    /// the fields the buffer reads, from that copy (see [`recorded_fields`]). Returns the
+    /// record's row followed by the slots of the records evicted to make room.
+    #[allow(clippy::too_many_arguments)]
     pub fn record(
         &mut self,
         incoming: bool,
-        envelope: JsValue,
+        message_id: JsValue,
+        idempotency_token: JsValue,
+        correlation_id: JsValue,
+        state: JsValue,
+        snapshot_marker: Option<String>,
         now_ms: f64,
     ) -> Result<Vec<f64>, JsValue> {
-        let fields = recorded_fields(&envelope)?;
+        let fields = recorded_fields(
+            [&message_id, &idempotency_token, &correlation_id, &state],
+            snapshot_marker,
+        )?;
         let message_id = fields.validate_for_record().map_err(activity_error)?;
         let (slot, new_slot) = match self.buffer.get(message_id) {
             Some(resident) => (resident.envelope.slot, false),
@@ -280,10 +289,19 @@ impl ActivityBufferCore {
         ))
     }
 
-    /// `[status, ...row]`: status 0 new (no row), 1 duplicate, 2 in progress.
+    /// `[status, ...row]`: status 0 new (no row), 1 duplicate, 2 in progress. JS passes
+    /// the envelope's `idempotency_token` (`undefined` when absent).
     #[wasm_bindgen(js_name = checkDuplicate)]
-    pub fn check_duplicate(&mut self, envelope: JsValue, now_ms: f64) -> Result<Vec<f64>, JsValue> {
-        let fields = recorded_fields(&envelope)?;
+    pub fn check_duplicate(
+        &mut self,
+        idempotency_token: JsValue,
+        now_ms: f64,
+    ) -> Result<Vec<f64>, JsValue> {
+        let undefined = JsValue::UNDEFINED;
+        let fields = recorded_fields(
+            [&undefined, &idempotency_token, &undefined, &undefined],
+            None,
+        )?;
         fields.checked_idempotency_token().map_err(activity_error)?;
         let held = HeldEnvelope::of(0, &fields);
         let check = self.buffer.check_duplicate(&held, time(now_ms));
@@ -335,49 +353,35 @@ impl ActivityBufferCore {
     }
 }
 
-/// The fields of a JS envelope that [`RecordedEnvelope`] reads, and the snapshot markers a
-/// recorded envelope must not have, as a core `Envelope` so that the core's checks
-/// (`validate_for_record`, `checked_idempotency_token`) apply unchanged.
-fn recorded_fields(envelope: &JsValue) -> Result<Envelope, JsValue> {
-    if !envelope.is_object() {
-        return Err(convert::type_error(&format!(
-            "envelope must be a plain object, got {}",
-            convert::describe_kind(envelope)
-        )));
-    }
-    RECORDED_FIELD_KEYS.with(|keys| {
-        let mut fields = Envelope::new();
-        for (&name, key) in RECORDED_FIELDS.iter().zip(keys) {
-            let value = js_sys::Reflect::get(envelope, key).unwrap_or_default();
-            if value.is_undefined() {
-                continue;
-            }
-            if let Some(bytes) = value.dyn_ref::<js_sys::Uint8Array>() {
-                fields.insert_bytes(name, bytes.to_vec());
-            } else {
-                let value = convert::json_from_js(&value)
-                    .map_err(|not_json| not_json.into_type_error(&format!("envelope.{name}")))?;
-                fields.insert_json(name, value);
-            }
+/// The fields of an envelope that [`RecordedEnvelope`] reads, as JS passed them (in
+/// [`RECORDED_FIELDS`] order; `undefined` when absent), and the snapshot-only key the
+/// envelope carries, if any: a core `Envelope` of just these, so that the core's checks
+/// (`validate_for_record`, `checked_idempotency_token`) apply unchanged. JS has already
+/// checked that the whole envelope is JSON data with `Uint8Array` fields (`copyEnvelope`).
+fn recorded_fields(
+    values: [&JsValue; 4],
+    snapshot_marker: Option<String>,
+) -> Result<Envelope, JsValue> {
+    let mut fields = Envelope::new();
+    for (name, value) in RECORDED_FIELDS.into_iter().zip(values) {
+        if value.is_undefined() {
+            continue;
         }
-        Ok(fields)
-    })
+        if let Some(bytes) = value.dyn_ref::<js_sys::Uint8Array>() {
+            fields.insert_bytes(name, bytes.to_vec());
+        } else {
+            let value = convert::json_from_js(value)
+                .map_err(|not_json| not_json.into_type_error(&format!("envelope.{name}")))?;
+            fields.insert_json(name, value);
+        }
+    }
+    if let Some(marker) = snapshot_marker {
+        fields.insert_json(marker, serde_json::Value::Null);
+    }
+    Ok(fields)
 }
 
-const RECORDED_FIELDS: [&str; 6] = [
-    "message_id",
-    "idempotency_token",
-    "correlation_id",
-    "state",
-    BYTES_FIELDS_KEY,
-    PAYLOAD_IS_B64_KEY,
-];
-
-thread_local! {
-    /// `RECORDED_FIELDS` as JS strings, made once rather than on every call.
-    static RECORDED_FIELD_KEYS: Vec<JsValue> =
-        RECORDED_FIELDS.iter().map(|name| JsValue::from_str(name)).collect();
-}
+const RECORDED_FIELDS: [&str; 4] = ["message_id", "idempotency_token", "correlation_id", "state"];
 
 /// A `SequenceTracker` whose numbers stay safe JS integers.
 #[wasm_bindgen]
