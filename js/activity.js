@@ -191,7 +191,8 @@ export class ActivityBuffer {
 
   /** Lifetime counters: `{ evictions, rejections, ignoredAcks, dedupHits }`. */
   stats() {
-    return this.#core.stats();
+    const [evictions, rejections, ignoredAcks, dedupHits] = this.#core.stats();
+    return { evictions, rejections, ignoredAcks, dedupHits };
   }
 
   /** The buffer in the reference file format (plain JSON data; bytes as base64). */

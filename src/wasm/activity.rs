@@ -337,9 +337,17 @@ impl ActivityBufferCore {
         self.buffer.len() as u32
     }
 
-    /// `{ evictions, rejections, ignoredAcks, dedupHits }`.
-    pub fn stats(&self) -> Result<JsValue, JsValue> {
-        convert::to_js(&self.buffer.stats())
+    /// `[evictions, rejections, ignoredAcks, dedupHits]`; `js/activity.js` names them.
+    pub fn stats(&self) -> Vec<f64> {
+        let stats = self.buffer.stats();
+        [
+            stats.evictions,
+            stats.rejections,
+            stats.ignored_acks,
+            stats.dedup_hits,
+        ]
+        .map(convert::count_to_js)
+        .to_vec()
     }
 
     /// The reference file format (plain JSON data, bytes as base64), with each record's
