@@ -80,14 +80,17 @@ pub struct DuplicateCheck<'a, E = Envelope> {
 /// - every resident record has a *position*; positions increase in insertion order, and
 ///   re-recording an id keeps its position. `slots` holds the record at position
 ///   `first + i` in `slots[i]`, or a hole (`None`) where a record was removed. Holes are
-///   popped at both ends, so the first and last slots hold records (or there are none);
-/// - `holes <= len()` after every call (removing victims compacts otherwise), so memory
-///   is O(resident records) and a uniformly drawn slot is resident with probability at
-///   least 1/2. Compaction renumbers the residents `0..len()` in order and renumbers the
-///   indexes, `settled` and the token queue with them; it costs O(len) and happens only
-///   after more than `len()` removals since the last one, so O(1) amortised per eviction.
-///   A position freed at the back (`Lifo`) is reused by the next record;
+///   popped at both ends, so the first and last slots hold records (or there are none).
+///   A position popped at the back is given to the next record (see `TokenIndex` for
+///   why the token queue does not mind);
+/// - `holes <= len()` after every call: when removing victims leaves more holes than
+///   records, the slots are compacted: the residents are renumbered `0..len()` in order,
+///   and `ids`, `settled` and the token index are renumbered with them. So memory is
+///   O(resident records), a uniformly drawn slot is resident with probability >= 1/2,
+///   and compaction (O(len)) comes only after at least `len()` removals: O(1) amortised;
 /// - `ids` indexes exactly the resident message ids (each by its record's position);
+///   each record keeps the hashes of its id and token, so nothing is hashed twice to
+///   unindex or renumber it;
 /// - with `Strategy::SettledFirst`, `settled` holds exactly the positions of records with
 ///   a terminal ack stage or a terminal envelope state (the candidates), in increasing
 ///   order; with other strategies it is empty (nothing reads it);
@@ -99,13 +102,13 @@ pub struct DuplicateCheck<'a, E = Envelope> {
 /// - see [`TokenIndex`] for the token index; a token lookup succeeds only while
 ///   `now - ts_ms <= dedup_window_s * 1000` for the record it points at.
 ///
-/// Costs: recording, acking, lookups by id or token and `update_state` are O(1)
-/// (amortised, expected), plus the victims' cost when full: `Fifo` and `Lifo` O(1),
-/// `Random` O(1) expected (a probe hits a resident with probability >= 1/2),
-/// `SettledFirst` O(1) when records settle roughly in order and O(log len + distance
-/// from the newest settled record) otherwise, custom O(len) (the chooser gets the whole
-/// order). The queries that return lists (`unacked`, `reconcile`, `clear`) are O(len),
-/// `recent(n)` O(n).
+/// Costs: recording, acking, `update_state` and lookups by id or token are O(1)
+/// (amortised, expected), plus choosing victims when full: `Fifo` and `Lifo` O(1);
+/// `Random` O(1) expected; `SettledFirst` O(1) to take the oldest candidate, and keeping
+/// the candidates sorted costs a record that settles or unsettles O(log len + its
+/// distance from the nearer end of `settled`), O(1) when records settle roughly in
+/// order; custom O(len) (the chooser is handed the whole order). `unacked`, `reconcile`
+/// and `clear` are O(len); `recent(n)` is O(n + the holes it steps over).
 ///
 /// Time is the caller's: every method that needs it takes `now_ms`. The envelope type `E`
 /// is [`Envelope`] except in the wasm binding (see [`RecordedEnvelope`]).

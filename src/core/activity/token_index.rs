@@ -558,6 +558,42 @@ mod tests {
     }
 
     #[test]
+    fn key_index_matches_a_set_under_random_churn_with_clustered_hashes() {
+        // Few distinct hashes, some near the top of the table: long runs that wrap around.
+        let hash_of = |key: u64| ((key * 7919) % 23) as u32 | 0x3f8;
+        let mut rng = crate::core::activity::strategy::SplitMix64::new(9);
+        let mut index = KeyIndex::default();
+        let mut model = std::collections::HashMap::new(); // key -> position
+        for step in 0..20_000 {
+            let key = rng.below(300);
+            match model.get(&key).copied() {
+                None => {
+                    let position = 1000 + key;
+                    index.insert(hash_of(key), position);
+                    model.insert(key, position);
+                }
+                Some(position) if rng.below(3) == 0 => {
+                    // Keys are told apart by position here: each key has its own range.
+                    let moved = if position >= 1000 { key } else { 1000 + key };
+                    index.renumber(hash_of(key), position, moved);
+                    model.insert(key, moved);
+                }
+                Some(position) => {
+                    assert!(index.remove(hash_of(key), position), "step {step}");
+                    model.remove(&key);
+                }
+            }
+            assert_eq!(index.len(), model.len());
+            if step % 97 == 0 {
+                for key in 0..300 {
+                    let found = index.find(hash_of(key), |p| p % 1000 == key);
+                    assert_eq!(found, model.get(&key).copied(), "step {step} key {key}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn key_index_upsert_repoints_or_adds() {
         let keys = ["a", "b", "a"];
         let mut index = KeyIndex::default();
