@@ -1,7 +1,7 @@
 //! The activity buffer: recorded envelopes in insertion order, their ack stages, an
 //! idempotency index with a dedup window, and bounded capacity.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{vec_deque, VecDeque};
 
 use serde::Serialize;
 
@@ -10,7 +10,7 @@ use super::envelope::Envelope;
 use super::error::ActivityError;
 use super::record::{Ack, ActivityRecord, Direction, RecordedEnvelope, STAGE_EXPECTED};
 use super::strategy::{OnFull, SplitMix64, Strategy};
-use super::token_index::TokenIndex;
+use super::token_index::{hash_key, KeyIndex, TokenIndex};
 
 pub const DEFAULT_MAX_ITEMS: usize = 1000;
 pub const DEFAULT_DEDUP_WINDOW_S: u64 = 3600;
@@ -77,11 +77,23 @@ pub struct DuplicateCheck<'a, E = Envelope> {
 /// Recorded messages, oldest first, at most `max_items` of them.
 ///
 /// Invariants:
-/// - `records` is keyed by insertion position (strictly increasing, never reused), so
-///   iterating it gives insertion order; re-recording an id keeps its position;
-/// - `positions` maps exactly the resident message ids to their positions;
-/// - `settled` holds exactly the positions of records with a terminal ack stage or a
-///   terminal envelope state (the `SettledFirst` candidates);
+/// - every resident record has a *position*; positions increase in insertion order, and
+///   re-recording an id keeps its position. `slots` holds the record at position
+///   `first + i` in `slots[i]`, or a hole (`None`) where a record was removed. Holes are
+///   popped at both ends, so the first and last slots hold records (or there are none).
+///   A position popped at the back is given to the next record (see `TokenIndex` for
+///   why the token queue does not mind);
+/// - `holes <= len()` after every call: when removing victims leaves more holes than
+///   records, the slots are compacted: the residents are renumbered `0..len()` in order,
+///   and `ids`, `settled` and the token index are renumbered with them. So memory is
+///   O(resident records), a uniformly drawn slot is resident with probability >= 1/2,
+///   and compaction (O(len)) comes only after at least `len()` removals: O(1) amortised;
+/// - `ids` indexes exactly the resident message ids (each by its record's position);
+///   each record keeps the hashes of its id and token, so nothing is hashed twice to
+///   unindex or renumber it;
+/// - with `Strategy::SettledFirst`, `settled` holds exactly the positions of records with
+///   a terminal ack stage or a terminal envelope state (the candidates), in increasing
+///   order; with other strategies it is empty (nothing reads it);
 /// - `len() <= max_items` at all times: a new record is admitted only after the victims
 ///   chosen among the *resident* records are gone, so a new record is never its own
 ///   victim (`Lifo` evicts the newest resident record, not the incoming one), and
@@ -89,6 +101,14 @@ pub struct DuplicateCheck<'a, E = Envelope> {
 /// - ack stages only move forward, and never away from a terminal stage;
 /// - see [`TokenIndex`] for the token index; a token lookup succeeds only while
 ///   `now - ts_ms <= dedup_window_s * 1000` for the record it points at.
+///
+/// Costs: recording, acking, `update_state` and lookups by id or token are O(1)
+/// (amortised, expected), plus choosing victims when full: `Fifo` and `Lifo` O(1);
+/// `Random` O(1) expected; `SettledFirst` O(1) to take the oldest candidate, and keeping
+/// the candidates sorted costs a record that settles or unsettles O(log len + its
+/// distance from the nearer end of `settled`), O(1) when records settle roughly in
+/// order; custom O(len) (the chooser is handed the whole order). `unacked`, `reconcile`
+/// and `clear` are O(len); `recent(n)` is O(n + the holes it steps over).
 ///
 /// Time is the caller's: every method that needs it takes `now_ms`. The envelope type `E`
 /// is [`Envelope`] except in the wasm binding (see [`RecordedEnvelope`]).
@@ -99,12 +119,126 @@ pub struct ActivityBuffer<E = Envelope> {
     strategy: Strategy,
     on_full: OnFull,
     random: SplitMix64,
-    records: BTreeMap<u64, ActivityRecord<E>>,
-    positions: HashMap<String, u64>,
-    settled: BTreeSet<u64>,
-    next_position: u64,
+    slots: Slots<E>,
+    ids: KeyIndex,
+    settled: VecDeque<u64>,
     tokens: TokenIndex,
     stats: ActivityStats,
+}
+
+/// A resident record with the hashes of its keys (`token_hash` is 0 when it has no
+/// token), so that unindexing or renumbering it needs no rehashing.
+#[derive(Debug)]
+struct Resident<E> {
+    record: ActivityRecord<E>,
+    id_hash: u32,
+    token_hash: u32,
+}
+
+/// Records by position: `slots[i]` is position `first + i`; see [`ActivityBuffer`].
+#[derive(Debug)]
+struct Slots<E> {
+    first: u64,
+    slots: VecDeque<Option<Resident<E>>>,
+}
+
+impl<E> Slots<E> {
+    fn get(&self, position: u64) -> Option<&Resident<E>> {
+        self.slots.get(self.index(position)?)?.as_ref()
+    }
+
+    fn get_mut(&mut self, position: u64) -> Option<&mut Resident<E>> {
+        let index = self.index(position)?;
+        self.slots.get_mut(index)?.as_mut()
+    }
+
+    fn index(&self, position: u64) -> Option<usize> {
+        usize::try_from(position.checked_sub(self.first)?).ok()
+    }
+
+    /// The position the next record gets.
+    fn next_position(&self) -> u64 {
+        self.first + self.slots.len() as u64
+    }
+
+    fn push(&mut self, resident: Resident<E>) -> u64 {
+        let position = self.next_position();
+        self.slots.push_back(Some(resident));
+        position
+    }
+
+    /// Removes the record at `position` (which must be resident), popping holes at both
+    /// ends.
+    fn take(&mut self, position: u64) -> Resident<E> {
+        let index = self.index(position).expect("a resident position");
+        let resident = self.slots[index].take().expect("a resident position");
+        while let Some(None) = self.slots.front() {
+            self.slots.pop_front();
+            self.first += 1;
+        }
+        while let Some(None) = self.slots.back() {
+            self.slots.pop_back();
+        }
+        resident
+    }
+
+    fn holes(&self, live: usize) -> usize {
+        self.slots.len() - live
+    }
+
+    /// Resident positions and records, oldest first.
+    fn residents(&self) -> impl DoubleEndedIterator<Item = (u64, &Resident<E>)> {
+        let first = self.first;
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(move |(i, slot)| Some((first + i as u64, slot.as_ref()?)))
+    }
+
+    fn positions(&self) -> impl DoubleEndedIterator<Item = u64> + '_ {
+        self.residents().map(|(position, _)| position)
+    }
+}
+
+/// The records of an [`ActivityBuffer`], oldest first: the slots without the holes.
+struct Records<'a, E> {
+    slots: vec_deque::Iter<'a, Option<Resident<E>>>,
+    left: usize,
+}
+
+impl<'a, E> Iterator for Records<'a, E> {
+    type Item = &'a ActivityRecord<E>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let resident = self.slots.find_map(Option::as_ref)?;
+        self.left -= 1;
+        Some(&resident.record)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl<E> DoubleEndedIterator for Records<'_, E> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        let resident = self.slots.rfind(|slot| slot.is_some())?.as_ref()?;
+        self.left -= 1;
+        Some(&resident.record)
+    }
+}
+
+impl<E> ExactSizeIterator for Records<'_, E> {}
+
+fn is_settled<E: RecordedEnvelope>(record: &ActivityRecord<E>) -> bool {
+    is_terminal_stage(record.ack_stage) || is_terminal_state(record.state())
+}
+
+/// Whether the record at `position` carries `token` (the token index's key check).
+fn carries<E: RecordedEnvelope>(slots: &Slots<E>, position: u64, token: &str) -> bool {
+    slots
+        .get(position)
+        .is_some_and(|r| r.record.idempotency_token() == token)
 }
 
 impl<E: RecordedEnvelope> ActivityBuffer<E> {
@@ -133,10 +267,12 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
             strategy: options.strategy,
             on_full: options.on_full,
             random: SplitMix64::new(seed),
-            records: BTreeMap::new(),
-            positions: HashMap::new(),
-            settled: BTreeSet::new(),
-            next_position: 0,
+            slots: Slots {
+                first: 0,
+                slots: VecDeque::new(),
+            },
+            ids: KeyIndex::default(),
+            settled: VecDeque::new(),
             tokens: TokenIndex::default(),
             stats: ActivityStats::default(),
         })
@@ -176,32 +312,42 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
         envelope: E,
         now_ms: i64,
     ) -> Result<(&ActivityRecord<E>, Vec<ActivityRecord<E>>), ActivityError> {
-        let message_id = envelope.validate_for_record()?.to_owned();
+        let message_id = envelope.validate_for_record()?;
+        let id_hash = hash_key(message_id);
         let mut evicted = Vec::new();
-        let position = match self.positions.get(&message_id) {
-            Some(&position) => {
-                let old = &self.records[&position];
-                self.tokens
-                    .remove_if_points_at(old.idempotency_token(), &message_id);
-                position
+        let resident = self.find_id(id_hash, message_id);
+        let (position, message_id) = match resident {
+            Some(position) => {
+                let old = self.slots.get_mut(position).expect("ids point at records");
+                self.tokens.remove_if_points_at(old.token_hash, position);
+                (position, std::mem::take(&mut old.record.message_id))
             }
             None => {
                 evicted = self.make_room()?;
-                let position = self.next_position;
-                self.next_position += 1;
-                self.positions.insert(message_id.clone(), position);
-                position
+                (self.slots.next_position(), message_id.to_owned())
             }
         };
         let record = ActivityRecord::new(message_id, direction, envelope, now_ms);
-        if !record.idempotency_token().is_empty() {
-            self.tokens
-                .insert(record.idempotency_token(), &record.message_id, now_ms);
+        let token_hash = match record.idempotency_token() {
+            "" => 0,
+            token => hash_key(token),
+        };
+        let resident_record = Resident {
+            record,
+            id_hash,
+            token_hash,
+        };
+        match resident {
+            Some(_) => *self.slots.get_mut(position).expect("resident") = resident_record,
+            None => {
+                self.slots.push(resident_record);
+                self.ids.insert(id_hash, position);
+            }
         }
-        self.records.insert(position, record);
+        self.index_token(position);
         self.refresh_settled(position);
         self.expire_tokens(now_ms);
-        Ok((&self.records[&position], evicted))
+        Ok((self.record_at(position), evicted))
     }
 
     /// Applies an ack to the record it names; `None` when no such record.
@@ -217,39 +363,38 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
                 STAGE_EXPECTED,
             ));
         }
-        let Some(&position) = self.positions.get(&ack.ack_for_message_id) else {
+        let Some(position) = self.position_of(&ack.ack_for_message_id) else {
             return Ok(None);
         };
-        let record = self
-            .records
-            .get_mut(&position)
-            .expect("positions point at records");
+        let record = &mut self
+            .slots
+            .get_mut(position)
+            .expect("ids point at records")
+            .record;
         if is_terminal_stage(record.ack_stage) || ack.ack_stage < record.ack_stage {
             self.stats.ignored_acks += 1;
         } else {
             record.ack_stage = ack.ack_stage;
             record.error_code = ack.error_code;
-            record.ack_note = ack.note.clone();
+            record.ack_note.clone_from(&ack.note);
             self.refresh_settled(position);
         }
-        Ok(Some(&self.records[&position]))
+        Ok(Some(self.record_at(position)))
     }
 
     pub fn get(&self, message_id: &str) -> Option<&ActivityRecord<E>> {
-        self.positions
-            .get(message_id)
-            .map(|position| &self.records[position])
+        self.position_of(message_id)
+            .map(|position| self.record_at(position))
     }
 
     /// Records of both directions with stage UNSPECIFIED, RECEIVED or READ, oldest first.
     pub fn unacked(&self) -> Vec<&ActivityRecord<E>> {
-        self.records.values().filter(|r| r.is_unacked()).collect()
+        self.records().filter(|r| r.is_unacked()).collect()
     }
 
     /// Unacked outgoing records, oldest first: what to retry after a restart.
     pub fn reconcile(&self) -> Vec<&ActivityRecord<E>> {
-        self.records
-            .values()
+        self.records()
             .filter(|r| r.direction == Direction::Out && r.is_unacked())
             .collect()
     }
@@ -257,7 +402,7 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
     /// The last `n` records, oldest first; empty for `n <= 0`.
     pub fn recent(&self, n: i64) -> Vec<&ActivityRecord<E>> {
         let n = usize::try_from(n).unwrap_or(0);
-        let mut last: Vec<&ActivityRecord<E>> = self.records.values().rev().take(n).collect();
+        let mut last: Vec<&ActivityRecord<E>> = self.records().rev().take(n).collect();
         last.reverse();
         last
     }
@@ -275,16 +420,13 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
                 "an envelope state from 0 to 7",
             ));
         }
-        let Some(&position) = self.positions.get(message_id) else {
+        let Some(position) = self.position_of(message_id) else {
             return Ok(None);
         };
-        let record = self
-            .records
-            .get_mut(&position)
-            .expect("positions point at records");
-        record.envelope.set_state(state);
+        let resident = self.slots.get_mut(position).expect("ids point at records");
+        resident.record.envelope.set_state(state);
         self.refresh_settled(position);
-        Ok(Some(&self.records[&position]))
+        Ok(Some(self.record_at(position)))
     }
 
     /// The record `token` points at, while `now_ms - ts_ms <= dedup_window_s * 1000`.
@@ -294,7 +436,8 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
         now_ms: i64,
     ) -> Option<&ActivityRecord<E>> {
         self.expire_tokens(now_ms);
-        self.live_record_for(token, now_ms)
+        let position = self.live_position_for(token, now_ms)?;
+        Some(self.record_at(position))
     }
 
     /// Whether `envelope`'s idempotency token was seen within the window: `New` when it
@@ -310,18 +453,16 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
         let found = if token.is_empty() {
             None
         } else {
-            self.live_record_for(token, now_ms)
-                .map(|r| &r.message_id)
-                .cloned()
+            self.live_position_for(token, now_ms)
         };
-        let Some(message_id) = found else {
+        let Some(position) = found else {
             return Ok(DuplicateCheck {
                 status: DuplicateStatus::New,
                 record: None,
             });
         };
         self.stats.dedup_hits += 1;
-        let record = self.get(&message_id).expect("live record is resident");
+        let record = self.record_at(position);
         let status = if is_terminal_state(record.state()) {
             DuplicateStatus::Duplicate
         } else {
@@ -335,19 +476,23 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
 
     /// Removes every record; statistics are kept.
     pub fn clear(&mut self) -> Vec<ActivityRecord<E>> {
-        let cleared = std::mem::take(&mut self.records).into_values().collect();
-        self.positions.clear();
+        let cleared = std::mem::take(&mut self.slots.slots)
+            .into_iter()
+            .flatten()
+            .map(|resident| resident.record)
+            .collect();
+        self.ids.clear();
         self.settled.clear();
         self.tokens.clear();
         cleared
     }
 
     pub fn len(&self) -> usize {
-        self.records.len()
+        self.ids.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
+        self.len() == 0
     }
 
     pub fn max_items(&self) -> usize {
@@ -366,7 +511,10 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
     pub fn records(
         &self,
     ) -> impl DoubleEndedIterator<Item = &ActivityRecord<E>> + ExactSizeIterator {
-        self.records.values()
+        Records {
+            slots: self.slots.slots.iter(),
+            left: self.len(),
+        }
     }
 
     /// Builds a buffer holding `records` in the given order, as `record_*` would have
@@ -383,23 +531,29 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
                 max_size: buffer.max_items,
             });
         }
+        buffer.slots.slots.reserve_exact(records.len());
         let mut carriers: Vec<(i64, u64)> = Vec::new();
         for record in records {
-            let position = buffer.next_position;
-            buffer.next_position += 1;
-            if !record.idempotency_token().is_empty() {
-                carriers.push((record.ts_ms, position));
+            let id_hash = hash_key(&record.message_id);
+            let token_hash = match record.idempotency_token() {
+                "" => 0,
+                token => hash_key(token),
+            };
+            let ts_ms = record.ts_ms;
+            let position = buffer.slots.push(Resident {
+                record,
+                id_hash,
+                token_hash,
+            });
+            buffer.ids.insert(id_hash, position);
+            if !buffer.record_at(position).idempotency_token().is_empty() {
+                carriers.push((ts_ms, position));
             }
-            buffer.positions.insert(record.message_id.clone(), position);
-            buffer.records.insert(position, record);
             buffer.refresh_settled(position);
         }
         carriers.sort_unstable();
-        for (ts_ms, position) in carriers {
-            let record = &buffer.records[&position];
-            buffer
-                .tokens
-                .insert(record.idempotency_token(), &record.message_id, ts_ms);
+        for (_, position) in carriers {
+            buffer.index_token(position);
         }
         Ok(buffer)
     }
@@ -414,58 +568,119 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
         self.tokens.queued()
     }
 
-    fn live_record_for(&self, token: &str, now_ms: i64) -> Option<&ActivityRecord<E>> {
-        let record = self.get(self.tokens.get(token)?)?;
-        (now_ms.saturating_sub(record.ts_ms) <= self.dedup_window_ms).then_some(record)
+    /// Slots and holes, for tests of compaction.
+    #[cfg(test)]
+    pub(crate) fn slot_count(&self) -> usize {
+        self.slots.slots.len()
+    }
+
+    fn record_at(&self, position: u64) -> &ActivityRecord<E> {
+        &self
+            .slots
+            .get(position)
+            .expect("a resident position")
+            .record
+    }
+
+    fn position_of(&self, message_id: &str) -> Option<u64> {
+        self.find_id(hash_key(message_id), message_id)
+    }
+
+    fn find_id(&self, id_hash: u32, message_id: &str) -> Option<u64> {
+        let slots = &self.slots;
+        self.ids.find(id_hash, |position| {
+            slots
+                .get(position)
+                .is_some_and(|r| r.record.message_id == message_id)
+        })
+    }
+
+    /// Points the token of the record at `position`, if it has one, at it.
+    fn index_token(&mut self, position: u64) {
+        let slots = &self.slots;
+        let resident = slots.get(position).expect("a resident position");
+        let token = resident.record.idempotency_token();
+        if !token.is_empty() {
+            self.tokens
+                .insert(resident.token_hash, position, resident.record.ts_ms, |p| {
+                    carries(slots, p, token)
+                });
+        }
+    }
+
+    /// The position of the record `token` points at, if within the window.
+    fn live_position_for(&self, token: &str, now_ms: i64) -> Option<u64> {
+        let slots = &self.slots;
+        let position = self
+            .tokens
+            .get(hash_key(token), |p| carries(slots, p, token))?;
+        let ts_ms = self.record_at(position).ts_ms;
+        (now_ms.saturating_sub(ts_ms) <= self.dedup_window_ms).then_some(position)
     }
 
     fn expire_tokens(&mut self, now_ms: i64) {
-        let (records, positions) = (&self.records, &self.positions);
-        let ts_of = |id: &str| positions.get(id).map(|position| records[position].ts_ms);
+        let slots = &self.slots;
+        let ts_of = |position| slots.get(position).map(|r| r.record.ts_ms);
         self.tokens.expire(now_ms, self.dedup_window_ms, ts_of);
     }
 
+    fn tracks_settled(&self) -> bool {
+        matches!(self.strategy, Strategy::SettledFirst)
+    }
+
     fn refresh_settled(&mut self, position: u64) {
-        let record = &self.records[&position];
-        if is_terminal_stage(record.ack_stage) || is_terminal_state(record.state()) {
-            self.settled.insert(position);
-        } else {
-            self.settled.remove(&position);
+        if !self.tracks_settled() {
+            return;
+        }
+        let settled = is_settled(self.record_at(position));
+        match self.settled.binary_search(&position) {
+            Ok(at) if !settled => {
+                self.settled.remove(at);
+            }
+            Err(at) if settled => self.settled.insert(at, position),
+            _ => {}
         }
     }
 
     /// Ensures one more record fits: evicts per the strategy (returning the evicted
-    /// records), or refuses. Victims are all chosen and checked before any is removed.
+    /// records), or refuses. Victims are all chosen and checked before any is removed,
+    /// and the slots are compacted only after all are gone.
     fn make_room(&mut self) -> Result<Vec<ActivityRecord<E>>, ActivityError> {
-        if self.records.len() < self.max_items {
+        if self.len() < self.max_items {
             return Ok(Vec::new());
         }
         if self.on_full == OnFull::Reject {
             self.stats.rejections += 1;
             return Err(ActivityError::BufferFull {
-                current_size: self.records.len(),
+                current_size: self.len(),
                 max_size: self.max_items,
             });
         }
-        let excess = self.records.len() + 1 - self.max_items;
+        let excess = self.len() + 1 - self.max_items;
         let victims = self.choose_victims(excess)?;
         self.stats.evictions += victims.len() as u64;
-        Ok(victims
+        let evicted = victims
             .into_iter()
             .map(|position| self.remove_at(position))
-            .collect())
+            .collect();
+        if self.slots.holes(self.len()) > self.len() {
+            self.compact();
+        }
+        Ok(evicted)
     }
 
     /// Positions of at least `excess` distinct resident records.
     fn choose_victims(&mut self, excess: usize) -> Result<Vec<u64>, ActivityError> {
-        let positions = self.records.keys().copied();
         let victims = match self.strategy {
-            Strategy::Fifo => positions.take(excess).collect(),
-            Strategy::Lifo => positions.rev().take(excess).collect(),
+            Strategy::Fifo => self.slots.positions().take(excess).collect(),
+            Strategy::Lifo => self.slots.positions().rev().take(excess).collect(),
             Strategy::SettledFirst => {
                 let mut chosen: Vec<u64> = self.settled.iter().copied().take(excess).collect();
                 let missing = excess - chosen.len();
-                let unsettled = positions.filter(|p| !self.settled.contains(p));
+                let unsettled = self
+                    .slots
+                    .positions()
+                    .filter(|p| self.settled.binary_search(p).is_err());
                 chosen.extend(unsettled.take(missing));
                 chosen
             }
@@ -484,33 +699,21 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
 
     /// A uniformly drawn resident position not in `exclude` (which leaves at least one).
     ///
-    /// Probes uniform positions between the oldest and newest record, accepting resident
-    /// ones (uniform over residents; cheap while positions are dense, as random eviction
-    /// keeps them); after `RANDOM_PROBES` misses, draws a rank and walks to it.
+    /// Probes uniform slots, accepting resident ones (uniform over residents; as holes
+    /// never outnumber residents, a probe hits with probability at least 1/2 when nothing
+    /// is excluded); after `RANDOM_PROBES` misses, draws a rank and walks to it.
     fn draw_random_position(&mut self, exclude: &[u64]) -> u64 {
         const RANDOM_PROBES: usize = 32;
-        let first = *self
-            .records
-            .keys()
-            .next()
-            .expect("a full buffer has records");
-        let last = *self
-            .records
-            .keys()
-            .next_back()
-            .expect("a full buffer has records");
+        let span = self.slots.slots.len() as u64;
         for _ in 0..RANDOM_PROBES {
-            let position = first + self.random.below(last - first + 1);
-            if self.records.contains_key(&position) && !exclude.contains(&position) {
+            let position = self.slots.first + self.random.below(span);
+            if self.slots.get(position).is_some() && !exclude.contains(&position) {
                 return position;
             }
         }
-        let rank = self
-            .random
-            .below((self.records.len() - exclude.len()) as u64);
-        self.records
-            .keys()
-            .copied()
+        let rank = self.random.below((self.len() - exclude.len()) as u64);
+        self.slots
+            .positions()
             .filter(|p| !exclude.contains(p))
             .nth(rank as usize)
             .expect("rank below candidate count")
@@ -522,20 +725,21 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
             unreachable!("called for custom strategies only");
         };
         let order: Vec<String> = self
-            .records
-            .values()
-            .map(|r| r.message_id.clone())
+            .slots
+            .residents()
+            .map(|(_, r)| r.record.message_id.clone())
             .collect();
         let named = chooser
             .victims(order, excess)
             .map_err(|message| ActivityError::StrategyFailed { message })?;
-        let mut seen = HashSet::new();
+        let mut seen = vec![false; self.slots.slots.len()];
         let mut chosen = Vec::with_capacity(named.len());
         for id in named {
-            let Some(&position) = self.positions.get(&id) else {
+            let Some(position) = self.position_of(&id) else {
                 return Err(ActivityError::UnknownVictim { id });
             };
-            if seen.insert(position) {
+            let index = self.slots.index(position).expect("a resident position");
+            if !std::mem::replace(&mut seen[index], true) {
                 chosen.push(position);
             }
         }
@@ -549,15 +753,56 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
     }
 
     fn remove_at(&mut self, position: u64) -> ActivityRecord<E> {
-        let record = self
-            .records
-            .remove(&position)
-            .expect("victims are resident");
-        self.positions.remove(&record.message_id);
-        self.settled.remove(&position);
+        let resident = self.slots.take(position);
+        self.ids.remove(resident.id_hash, position);
+        if let Ok(at) = self.settled.binary_search(&position) {
+            self.settled.remove(at);
+        }
         self.tokens
-            .remove_if_points_at(record.idempotency_token(), &record.message_id);
-        record
+            .remove_if_points_at(resident.token_hash, position);
+        resident.record
+    }
+
+    /// Renumbers the residents `0..len()` in order, dropping the holes, and renumbers
+    /// every structure that holds positions.
+    fn compact(&mut self) {
+        const NONE: u64 = u64::MAX;
+        let slots = &self.slots;
+        let mut next = 0;
+        let renumbered: Vec<u64> = slots
+            .slots
+            .iter()
+            .map(|slot| match slot {
+                Some(_) => {
+                    next += 1;
+                    next - 1
+                }
+                None => NONE,
+            })
+            .collect();
+        let new_position = |position: u64| {
+            let to = *renumbered.get(slots.index(position)?)?;
+            (to != NONE).then_some(to)
+        };
+        // In increasing order with new <= old: an entry already renumbered cannot be
+        // mistaken for one not yet renumbered (see `TokenIndex::renumber`).
+        for (position, resident) in slots.residents() {
+            let to = new_position(position).expect("resident");
+            self.ids.renumber(resident.id_hash, position, to);
+        }
+        let carriers = slots
+            .residents()
+            .filter(|(_, r)| !r.record.idempotency_token().is_empty())
+            .map(|(position, r)| {
+                let to = new_position(position).expect("resident");
+                (r.token_hash, position, to)
+            });
+        self.tokens.renumber(carriers, new_position);
+        for position in self.settled.iter_mut() {
+            *position = new_position(*position).expect("settled records are resident");
+        }
+        self.slots.slots.retain(Option::is_some);
+        self.slots.first = 0;
     }
 }
 
@@ -591,6 +836,26 @@ mod tests {
             counts.iter().all(|&c| (9_000..11_000).contains(&c)),
             "{counts:?}"
         );
+    }
+
+    #[test]
+    fn random_draws_are_uniform_over_residents_between_holes() {
+        let mut buffer = random_buffer(8);
+        for position in [1, 3, 4] {
+            buffer.remove_at(position);
+        }
+        assert_eq!(buffer.slot_count(), 8, "three holes, no compaction yet");
+        let mut counts = [0usize; 8];
+        for _ in 0..50_000 {
+            counts[buffer.draw_random_position(&[]) as usize] += 1;
+        }
+        for (position, &count) in counts.iter().enumerate() {
+            if [1, 3, 4].contains(&position) {
+                assert_eq!(count, 0, "{counts:?}");
+            } else {
+                assert!((9_000..11_000).contains(&count), "{counts:?}");
+            }
+        }
     }
 
     #[test]

@@ -898,3 +898,540 @@ fn to_snapshot_with_resolves_each_envelope() {
     let failed = buffer.to_snapshot_with(|_| Err::<Envelope, _>("unreachable envelope"));
     assert_eq!(failed.unwrap_err(), "unreachable envelope");
 }
+
+// --- storage: holes, compaction, renumbering ------------------------------------------
+
+/// Checks the storage invariants that tests can see from outside the type.
+fn assert_compact(buffer: &ActivityBuffer) {
+    assert!(
+        buffer.slot_count() <= 2 * buffer.len(),
+        "{} slots for {} records",
+        buffer.slot_count(),
+        buffer.len()
+    );
+    assert!(buffer.token_queue_len() <= 2 * buffer.token_index_len() + 64 + 1);
+}
+
+#[test]
+fn settled_first_holes_are_compacted_and_every_index_is_renumbered() {
+    // m0 stays in flight while the records after it settle and go: holes pile up behind
+    // it until they outnumber the residents, then the slots are compacted and renumbered.
+    let mut buffer = buffer_with(8, Strategy::SettledFirst, OnFull::Evict);
+    for i in 0..8 {
+        let id = format!("m{i}");
+        buffer
+            .record_outgoing(env_with_token(&id, &format!("t{i}")), i)
+            .unwrap();
+    }
+    let mut next = 8;
+    let mut evicted = Vec::new();
+    let (mut holes, mut compactions) = (0, 0);
+    for _round in 0..3 {
+        let resident = all_ids(&buffer);
+        let settle = &resident[1..resident.len() - 1];
+        for id in settle {
+            buffer.ack(&Ack::new(id, ack_stage::FULFILLED)).unwrap();
+        }
+        for _ in settle {
+            let (_, gone) = buffer
+                .record(
+                    Direction::Out,
+                    env_with_token(&format!("m{next}"), &format!("t{next}")),
+                    next,
+                )
+                .unwrap();
+            evicted.extend(gone.into_iter().map(|r| r.message_id));
+            next += 1;
+            assert_compact(&buffer);
+            let now_holes = buffer.slot_count() - buffer.len();
+            if now_holes < holes {
+                compactions += 1; // m0 stays in front: only compaction removes holes
+            }
+            holes = now_holes;
+        }
+        assert_eq!(
+            evicted[evicted.len() - settle.len()..],
+            *settle,
+            "oldest settled first"
+        );
+    }
+    assert_eq!(compactions, 2);
+    assert_eq!(buffer.len(), 8);
+    assert_eq!(evicted.len(), 18);
+    let resident = all_ids(&buffer);
+    assert_eq!(resident[0], "m0");
+    for (i, id) in resident.iter().enumerate() {
+        let record = buffer.get(id).unwrap();
+        assert_eq!(&record.message_id, id, "the id index follows renumbering");
+        let token = format!("t{}", &id[1..]);
+        let found = buffer.get_by_idempotency_token(&token, next).unwrap();
+        assert_eq!(&found.message_id, id, "the token index follows renumbering");
+        assert_eq!(ids(buffer.recent(8))[i], id.as_str());
+    }
+    for id in &evicted {
+        assert!(buffer.get(id).is_none());
+        let token = format!("t{}", &id[1..]);
+        assert!(buffer.get_by_idempotency_token(&token, next).is_none());
+    }
+    // The settled positions were renumbered too: settle two residents, oldest goes first.
+    buffer
+        .ack(&Ack::new(&resident[5], ack_stage::REJECTED))
+        .unwrap();
+    buffer
+        .ack(&Ack::new(&resident[2], ack_stage::FAILED))
+        .unwrap();
+    buffer.record_outgoing(env("x"), next).unwrap();
+    buffer.record_outgoing(env("y"), next).unwrap();
+    let expected: Vec<String> = resident
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != 2 && i != 5)
+        .map(|(_, id)| id.clone())
+        .collect();
+    assert_eq!(all_ids(&buffer)[..6], expected[..]);
+}
+
+#[test]
+fn settled_first_evicts_in_insertion_order_after_a_terminal_state_is_reverted() {
+    let mut buffer = buffer_with(4, Strategy::SettledFirst, OnFull::Evict);
+    fill(&mut buffer, &["a", "b", "c", "d"]);
+    buffer.update_state("c", envelope_state::FAILED).unwrap();
+    buffer.ack(&Ack::new("d", ack_stage::FULFILLED)).unwrap();
+    buffer.update_state("b", envelope_state::FULFILLED).unwrap();
+    buffer.update_state("c", envelope_state::SENT).unwrap(); // c is in flight again
+    buffer.update_state("c", envelope_state::TIMED_OUT).unwrap(); // and settled again
+    buffer.update_state("b", envelope_state::SENT).unwrap();
+    // Settled now: c, d (b reverted); oldest settled first.
+    buffer.record_outgoing(env("e"), 10).unwrap();
+    assert_eq!(all_ids(&buffer), ["a", "b", "d", "e"]);
+    buffer.record_outgoing(env("f"), 11).unwrap();
+    assert_eq!(all_ids(&buffer), ["a", "b", "e", "f"]);
+    buffer.update_state("f", envelope_state::FULFILLED).unwrap();
+    buffer.ack(&Ack::new("b", ack_stage::REJECTED)).unwrap();
+    buffer.update_state("b", envelope_state::SENT).unwrap(); // the ack stage keeps b settled
+    buffer.record_outgoing(env("g"), 12).unwrap();
+    assert_eq!(all_ids(&buffer), ["a", "e", "f", "g"]);
+    buffer.record_outgoing(env("h"), 13).unwrap();
+    assert_eq!(all_ids(&buffer), ["a", "e", "g", "h"]);
+    buffer.record_outgoing(env("i"), 14).unwrap();
+    assert_eq!(
+        all_ids(&buffer),
+        ["e", "g", "h", "i"],
+        "nothing settled: fifo"
+    );
+}
+
+#[test]
+fn tokens_expire_on_time_after_compaction() {
+    // A custom chooser evicting all but the oldest and the newest resident leaves more
+    // holes than records: the buffer compacts, and the token queue follows; entries then
+    // expire exactly at the window's end.
+    let (strategy, _) = custom(|order| Ok(order[1..order.len() - 1].to_vec()));
+    let mut buffer = buffer_with(6, strategy, OnFull::Evict); // window 10 s
+    for i in 0..6 {
+        buffer
+            .record_outgoing(env_with_token(&format!("m{i}"), &format!("t{i}")), i * 1000)
+            .unwrap();
+    }
+    buffer
+        .record_outgoing(env_with_token("m6", "t6"), 6000)
+        .unwrap();
+    assert_eq!(all_ids(&buffer), ["m0", "m5", "m6"]);
+    assert_eq!(buffer.slot_count(), 3, "compacted: no holes left");
+    assert_eq!(buffer.token_index_len(), 3);
+    assert_eq!(
+        buffer.token_queue_len(),
+        3,
+        "items of evicted carriers went"
+    );
+    assert!(buffer.get_by_idempotency_token("t0", 10_000).is_some());
+    assert!(buffer.get_by_idempotency_token("t0", 10_001).is_none());
+    assert_eq!(buffer.token_index_len(), 2);
+    assert!(buffer.get_by_idempotency_token("t3", 10_001).is_none());
+    assert!(buffer.get_by_idempotency_token("t5", 15_000).is_some());
+    assert!(buffer.get_by_idempotency_token("t5", 15_001).is_none());
+    assert_eq!(buffer.token_index_len(), 1);
+    assert_eq!(
+        buffer
+            .get_by_idempotency_token("t6", 16_000)
+            .unwrap()
+            .message_id,
+        "m6"
+    );
+    buffer.get_by_idempotency_token("t6", 16_001);
+    assert_eq!((buffer.token_index_len(), buffer.token_queue_len()), (0, 0));
+    buffer
+        .record_outgoing(env_with_token("m0", "t0"), 20_000)
+        .unwrap();
+    assert_eq!(
+        buffer
+            .get_by_idempotency_token("t0", 20_000)
+            .unwrap()
+            .message_id,
+        "m0",
+        "a renumbered record re-recorded finds its token again"
+    );
+}
+
+#[test]
+fn lifo_reuses_the_freed_position_without_reviving_the_victims_token() {
+    let mut buffer = buffer_with(2, Strategy::Lifo, OnFull::Evict);
+    buffer
+        .record_outgoing(env_with_token("a", "ta"), 0)
+        .unwrap();
+    buffer
+        .record_outgoing(env_with_token("b", "shared"), 0)
+        .unwrap();
+    // c takes b's position (b's queue item is still there, at the same ts).
+    buffer
+        .record_outgoing(env_with_token("c", "other"), 0)
+        .unwrap();
+    assert_eq!(all_ids(&buffer), ["a", "c"]);
+    assert_eq!(buffer.slot_count(), 2);
+    assert!(buffer.get_by_idempotency_token("shared", 0).is_none());
+    assert_eq!(
+        buffer
+            .get_by_idempotency_token("other", 10_000)
+            .unwrap()
+            .message_id,
+        "c"
+    );
+    assert!(buffer.get_by_idempotency_token("other", 10_001).is_none());
+    assert!(buffer.get_by_idempotency_token("ta", 10_001).is_none());
+    assert_eq!((buffer.token_index_len(), buffer.token_queue_len()), (0, 0));
+}
+
+#[test]
+fn clear_then_refill_keeps_every_index_consistent() {
+    let mut buffer = buffer_with(3, Strategy::SettledFirst, OnFull::Evict);
+    fill(&mut buffer, &["a", "b", "c"]);
+    buffer.ack(&Ack::new("b", ack_stage::FAILED)).unwrap();
+    buffer.clear();
+    fill(&mut buffer, &["b", "d", "e", "f"]);
+    assert_eq!(
+        all_ids(&buffer),
+        ["d", "e", "f"],
+        "b's old settled state is gone"
+    );
+    assert_eq!(buffer.get("e").unwrap().message_id, "e");
+}
+
+// --- the same behaviour as a plain model, over random operations -----------------------
+
+/// The buffer's contract, written as plainly as possible: a Vec in insertion order, a
+/// token map, linear scans. Expiry is left out: with a monotonic clock it only reclaims
+/// memory (lookups check the window against the record).
+struct Model {
+    max_items: usize,
+    window_ms: i64,
+    reject: bool,
+    records: Vec<ActivityRecord>,
+    tokens: std::collections::HashMap<String, String>,
+    stats: ActivityStats,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    Fifo,
+    Lifo,
+    SettledFirst,
+    Random,
+    /// Every third resident from the second on (or the oldest): many holes.
+    EveryThird,
+    Reject,
+}
+
+fn every_third(order: &[String]) -> Vec<String> {
+    let chosen: Vec<String> = order.iter().skip(1).step_by(3).cloned().collect();
+    if chosen.is_empty() {
+        vec![order[0].clone()]
+    } else {
+        chosen
+    }
+}
+
+impl Model {
+    fn position(&self, id: &str) -> Option<usize> {
+        self.records.iter().position(|r| r.message_id == id)
+    }
+
+    /// Victim indices for one more record, or `None` when rejected.
+    fn victims(&self, kind: Kind) -> Option<Vec<usize>> {
+        if self.records.len() < self.max_items {
+            return Some(vec![]);
+        }
+        let all = 0..self.records.len();
+        Some(match kind {
+            Kind::Fifo => vec![0],
+            Kind::Lifo => vec![self.records.len() - 1],
+            Kind::SettledFirst => {
+                let settled = all.clone().find(|&i| {
+                    let r = &self.records[i];
+                    is_terminal_stage(r.ack_stage) || is_terminal_state(r.state())
+                });
+                vec![settled.unwrap_or(0)]
+            }
+            Kind::Random => unreachable!("random victims are taken from the buffer"),
+            Kind::EveryThird => {
+                let order: Vec<String> = all.map(|i| self.records[i].message_id.clone()).collect();
+                every_third(&order)
+                    .iter()
+                    .map(|id| self.position(id).unwrap())
+                    .collect()
+            }
+            Kind::Reject => return None,
+        })
+    }
+
+    fn record(
+        &mut self,
+        direction: Direction,
+        envelope: Envelope,
+        now_ms: i64,
+        victims: Option<Vec<usize>>,
+    ) -> Result<(ActivityRecord, Vec<ActivityRecord>), ActivityError> {
+        let id = envelope.validate_for_record()?.to_owned();
+        let fresh = ActivityRecord::new(id.clone(), direction, envelope, now_ms);
+        let mut evicted = Vec::new();
+        if let Some(at) = self.position(&id) {
+            let old_token = self.records[at].idempotency_token().to_owned();
+            if self.tokens.get(&old_token) == Some(&id) {
+                self.tokens.remove(&old_token);
+            }
+            self.records[at] = fresh.clone();
+        } else {
+            let Some(victims) = victims else {
+                self.stats.rejections += 1;
+                return Err(ActivityError::BufferFull {
+                    current_size: self.records.len(),
+                    max_size: self.max_items,
+                });
+            };
+            let victim_ids: Vec<String> = victims
+                .iter()
+                .map(|&i| self.records[i].message_id.clone())
+                .collect();
+            for victim in victim_ids {
+                let at = self.position(&victim).unwrap();
+                let gone = self.records.remove(at);
+                if self.tokens.get(gone.idempotency_token()) == Some(&gone.message_id) {
+                    self.tokens.remove(gone.idempotency_token());
+                }
+                evicted.push(gone);
+            }
+            self.stats.evictions += evicted.len() as u64;
+            self.records.push(fresh.clone());
+        }
+        if !fresh.idempotency_token().is_empty() {
+            self.tokens
+                .insert(fresh.idempotency_token().to_owned(), id.clone());
+        }
+        Ok((fresh, evicted))
+    }
+
+    fn by_token(&self, token: &str, now_ms: i64) -> Option<&ActivityRecord> {
+        let id = self.tokens.get(token)?;
+        let record = &self.records[self.position(id).unwrap()];
+        (now_ms - record.ts_ms <= self.window_ms).then_some(record)
+    }
+}
+
+/// Applies the same ack to both and compares the answers.
+fn ack_both(buffer: &mut ActivityBuffer, model: &mut Model, id: &str, stage: i64, context: &str) {
+    let mut ack = Ack::new(id, stage);
+    ack.note = format!("note {context}");
+    let got = buffer.ack(&ack).map(|r| r.cloned());
+    let expected = if !ack_stage::VALID.contains(&stage) {
+        Err(ActivityError::range(
+            "ack_stage",
+            stage.to_string(),
+            super::record::STAGE_EXPECTED,
+        ))
+    } else {
+        Ok(model.position(id).map(|at| {
+            let record = &mut model.records[at];
+            if is_terminal_stage(record.ack_stage) || stage < record.ack_stage {
+                model.stats.ignored_acks += 1;
+            } else {
+                record.ack_stage = stage;
+                record.error_code = ack.error_code;
+                record.ack_note = ack.note.clone();
+            }
+            record.clone()
+        }))
+    };
+    assert_eq!(got, expected, "{context}");
+}
+
+fn run_against_the_model(kind: Kind, seed: u64) {
+    let max_items = 12;
+    let strategy = match kind {
+        Kind::Fifo | Kind::Reject => Strategy::Fifo,
+        Kind::Lifo => Strategy::Lifo,
+        Kind::SettledFirst => Strategy::SettledFirst,
+        Kind::Random => Strategy::Random { seed },
+        Kind::EveryThird => {
+            Strategy::Custom(Box::new(|order: Vec<String>, _| Ok(every_third(&order))))
+        }
+    };
+    let on_full = match kind {
+        Kind::Reject => OnFull::Reject,
+        _ => OnFull::Evict,
+    };
+    let mut buffer = buffer_with(max_items, strategy, on_full); // window 10 s
+    let mut model = Model {
+        max_items,
+        window_ms: 10_000,
+        reject: matches!(kind, Kind::Reject),
+        records: vec![],
+        tokens: Default::default(),
+        stats: ActivityStats::default(),
+    };
+    assert_eq!(model.reject, on_full == OnFull::Reject);
+    let mut rng = super::strategy::SplitMix64::new(seed);
+    let mut now = 0i64;
+    let mut fresh_id = 0;
+    for step in 0..3000 {
+        now += rng.below(700) as i64;
+        let id = if rng.below(3) == 0 {
+            format!("m{}", rng.below(fresh_id + 1)) // maybe resident, maybe evicted
+        } else {
+            fresh_id += 1;
+            format!("m{fresh_id}")
+        };
+        let token = match rng.below(4) {
+            0 => String::new(),
+            _ => format!("t{}", rng.below(30)),
+        };
+        let context = format!("{kind:?} seed {seed} step {step}");
+        match rng.below(10) {
+            0..=3 => {
+                let mut envelope = if token.is_empty() {
+                    env(&id)
+                } else {
+                    env_with_token(&id, &token)
+                };
+                if rng.below(5) == 0 {
+                    envelope.insert_json("state", rng.below(8) as i64);
+                }
+                let direction = if rng.below(2) == 0 {
+                    Direction::In
+                } else {
+                    Direction::Out
+                };
+                let got = buffer
+                    .record(direction, envelope.clone(), now)
+                    .map(|(r, evicted)| (r.clone(), evicted));
+                let victims = match (kind, &got) {
+                    (Kind::Random, Ok((_, evicted))) => Some(
+                        evicted
+                            .iter()
+                            .map(|r| model.position(&r.message_id).expect(&context))
+                            .collect(),
+                    ),
+                    (Kind::Random, Err(_)) => unreachable!("{context}"),
+                    _ => model.victims(kind),
+                };
+                let expected = model.record(direction, envelope, now, victims);
+                assert_eq!(got, expected, "{context}");
+                if matches!(kind, Kind::SettledFirst) && rng.below(4) != 0 {
+                    // Most records settle soon: holes pile up behind the in-flight ones.
+                    ack_both(&mut buffer, &mut model, &id, ack_stage::FULFILLED, &context);
+                }
+            }
+            4 => {
+                let stage = rng.below(8) as i64;
+                ack_both(&mut buffer, &mut model, &id, stage, &context);
+            }
+            5 => {
+                let state = rng.below(9) as i64;
+                let got = buffer.update_state(&id, state).map(|r| r.cloned());
+                match got {
+                    Err(error) => {
+                        assert_eq!(state, 8, "{context}");
+                        assert_eq!(error.code(), "OUT_OF_RANGE", "{context}");
+                    }
+                    Ok(got) => {
+                        let expected = model.position(&id).map(|at| {
+                            model.records[at].envelope.set_state(state);
+                            model.records[at].clone()
+                        });
+                        assert_eq!(got, expected, "{context}");
+                    }
+                }
+            }
+            6 => {
+                let got = buffer.get_by_idempotency_token(&token, now).cloned();
+                assert_eq!(got.as_ref(), model.by_token(&token, now), "{context}");
+            }
+            7 => {
+                let probe = env_with_token(&id, &token);
+                let got = buffer.check_duplicate(&probe, now).unwrap();
+                let (status, record) = (got.status, got.record.cloned());
+                let expected = match model.by_token(&token, now).cloned() {
+                    None => (DuplicateStatus::New, None),
+                    Some(found) => {
+                        model.stats.dedup_hits += 1;
+                        let status = if is_terminal_state(found.state()) {
+                            DuplicateStatus::Duplicate
+                        } else {
+                            DuplicateStatus::InProgress
+                        };
+                        (status, Some(found))
+                    }
+                };
+                assert_eq!((status, record), expected, "{context}");
+            }
+            8 => {
+                let n = rng.below(15) as i64 - 1;
+                let got: Vec<ActivityRecord> = buffer.recent(n).into_iter().cloned().collect();
+                let skip = model.records.len().saturating_sub(n.max(0) as usize);
+                assert_eq!(got, model.records[skip..], "{context}");
+                let unacked: Vec<&ActivityRecord> =
+                    model.records.iter().filter(|r| r.is_unacked()).collect();
+                assert_eq!(buffer.unacked(), unacked, "{context}");
+                let reconcile: Vec<&ActivityRecord> = unacked
+                    .into_iter()
+                    .filter(|r| r.direction == Direction::Out)
+                    .collect();
+                assert_eq!(buffer.reconcile(), reconcile, "{context}");
+            }
+            _ => {
+                if rng.below(40) == 0 {
+                    let cleared = buffer.clear();
+                    assert_eq!(cleared, std::mem::take(&mut model.records), "{context}");
+                    model.tokens.clear();
+                } else {
+                    assert_eq!(
+                        buffer.get(&id),
+                        model.position(&id).map(|at| &model.records[at])
+                    );
+                }
+            }
+        }
+        assert_eq!(buffer.len(), model.records.len(), "{context}");
+        assert!(buffer.records().eq(model.records.iter()), "{context}");
+        assert!(
+            buffer.records().rev().eq(model.records.iter().rev()),
+            "{context}"
+        );
+        assert_eq!(buffer.stats(), model.stats, "{context}");
+        assert_compact(&buffer);
+    }
+}
+
+#[test]
+fn every_strategy_behaves_as_the_plain_model() {
+    for kind in [
+        Kind::Fifo,
+        Kind::Lifo,
+        Kind::SettledFirst,
+        Kind::Random,
+        Kind::EveryThird,
+        Kind::Reject,
+    ] {
+        for seed in [1, 2, 3] {
+            run_against_the_model(kind, seed);
+        }
+    }
+}

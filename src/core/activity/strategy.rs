@@ -37,8 +37,8 @@ pub enum Strategy {
     /// oldest overall: in-flight messages go last.
     SettledFirst,
     /// Uniformly random; the same seed and the same operations give the same victims.
-    /// A victim costs O(log len) while positions are dense (as random eviction keeps
-    /// them), O(len) at worst.
+    /// A victim costs O(1) expected: the buffer keeps its holes no more numerous than its
+    /// records, so each uniform probe of its slots hits a record with probability >= 1/2.
     Random { seed: u64 },
     /// The caller chooses; each call is handed the whole order (O(len)).
     Custom(Box<dyn VictimChooser>),

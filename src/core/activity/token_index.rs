@@ -1,22 +1,219 @@
-//! Idempotency token -> the message that last carried it, with expiry in amortised O(1).
+//! The buffer's two hash indexes: [`KeyIndex`] (string key -> position of the record that
+//! holds the key, without storing the key) and, built on it, [`TokenIndex`] (idempotency
+//! token -> position of the record that last carried it, with expiry in amortised O(1)).
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 
-/// A queued expiry check: `token` pointed at `message_id`, recorded at `ts_ms`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Expiry {
-    ts_ms: i64,
-    token: String,
-    message_id: String,
+/// The hash of an index key (a message id or an idempotency token).
+///
+/// FxHash's word step (rustc's hasher: `h = (h.rotl(5) ^ word) * K`, 8 bytes at a time,
+/// the length mixed in first), then MurmurHash3's 64-bit finaliser, so every bit of the
+/// result depends on every input bit: the index masks the low bits, and ids that differ
+/// only in their last byte must not share a home slot.
+///
+/// Not SipHash, and not seeded: keys are the caller's message ids and tokens, and a peer
+/// that chooses the ids of the envelopes it sends could craft colliding ones. The damage
+/// is bounded, not unbounded: every key in an index belongs to a resident record, so a
+/// lookup compares at most `max_items` stored 32-bit hashes (and strings only on equal
+/// hashes). The `HashMap`s this replaces gave no protection either where the crate runs:
+/// std on wasm32-unknown-unknown has no randomness and seeds SipHash with fixed keys.
+/// What this buys is speed and size: one pass of a multiply per 8 bytes, no SipHash code.
+pub(crate) fn hash_key(key: &str) -> u32 {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let bytes = key.as_bytes();
+    let step = |h: u64, word: u64| (h.rotate_left(5) ^ word).wrapping_mul(K);
+    let mut h = step(0, bytes.len() as u64);
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        h = step(h, u64::from_le_bytes(word.try_into().expect("8 bytes")));
+    }
+    let tail = words.remainder();
+    if !tail.is_empty() {
+        let mut word = [0u8; 8];
+        word[..tail.len()].copy_from_slice(tail);
+        h = step(h, u64::from_le_bytes(word));
+    }
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^= h >> 33;
+    h as u32
 }
 
-/// Maps each idempotency token to the resident record that most recently carried it.
+/// No position: marks a vacant entry.
+const VACANT: u64 = u64::MAX;
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    hash: u32,
+    /// Scratch bit for [`TokenIndex::compact`]; false between calls.
+    marked: bool,
+    position: u64,
+}
+
+const VACANT_ENTRY: Entry = Entry {
+    hash: 0,
+    marked: false,
+    position: VACANT,
+};
+
+/// A hash index from string keys to record positions that does not store the keys.
+///
+/// Each entry is `(hash of key, position)`; the key itself lives in the record at that
+/// position, and lookups compare it through an `is_key(position)` callback (called only
+/// for entries with an equal hash). So indexing a record allocates nothing, and removing
+/// or renumbering an entry needs only its hash and position, never the key.
 ///
 /// Invariants:
-/// - an entry `token -> id` means record `id` is resident and its envelope carries
-///   `token` (the buffer removes an entry when the record it points at is evicted,
-///   replaced or cleared, and only then);
-/// - every entry has a queued `Expiry` with its record's current `ts_ms`;
+/// - open addressing with linear probing over a power-of-two table (or none while
+///   empty), at most half full, so probe runs stay short;
+/// - no vacant entry between an entry's home slot (`hash & mask`) and the entry (removal
+///   shifts later entries back rather than leaving tombstones);
+/// - at most one entry per key and per position (the owner guarantees it: it inserts a
+///   key only after finding it absent, and a position holds one record).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct KeyIndex {
+    entries: Vec<Entry>,
+    len: usize,
+}
+
+impl KeyIndex {
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The position of the key with `hash` for which `is_key` holds.
+    pub(crate) fn find(&self, hash: u32, mut is_key: impl FnMut(u64) -> bool) -> Option<u64> {
+        let at = self.probe(hash, |entry| is_key(entry.position))?;
+        Some(self.entries[at].position)
+    }
+
+    /// Whether an entry `(hash, position)` exists.
+    #[cfg(test)]
+    pub(crate) fn contains(&self, hash: u32, position: u64) -> bool {
+        self.probe(hash, |entry| entry.position == position)
+            .is_some()
+    }
+
+    /// Adds `(hash, position)`; the key must not be indexed yet.
+    pub(crate) fn insert(&mut self, hash: u32, position: u64) {
+        if 2 * (self.len + 1) > self.entries.len() {
+            self.grow();
+        }
+        let mask = self.entries.len() - 1;
+        let mut at = hash as usize & mask;
+        while self.entries[at].position != VACANT {
+            at = (at + 1) & mask;
+        }
+        self.entries[at] = Entry {
+            hash,
+            marked: false,
+            position,
+        };
+        self.len += 1;
+    }
+
+    /// Points the key with `hash` for which `is_key` holds at `position`, adding it if
+    /// absent.
+    pub(crate) fn upsert(&mut self, hash: u32, position: u64, mut is_key: impl FnMut(u64) -> bool) {
+        match self.probe(hash, |entry| is_key(entry.position)) {
+            Some(at) => self.entries[at].position = position,
+            None => self.insert(hash, position),
+        }
+    }
+
+    /// Removes the entry `(hash, position)`, if any.
+    pub(crate) fn remove(&mut self, hash: u32, position: u64) -> bool {
+        let Some(mut hole) = self.probe(hash, |entry| entry.position == position) else {
+            return false;
+        };
+        // Backward shift: move each later entry of the run into the hole unless the hole
+        // lies before its home slot (cyclically), which would make it unreachable.
+        let mask = self.entries.len() - 1;
+        let mut at = hole;
+        loop {
+            at = (at + 1) & mask;
+            let entry = self.entries[at];
+            if entry.position == VACANT {
+                break;
+            }
+            let home = entry.hash as usize & mask;
+            if (at.wrapping_sub(home) & mask) >= (at.wrapping_sub(hole) & mask) {
+                self.entries[hole] = entry;
+                hole = at;
+            }
+        }
+        self.entries[hole] = VACANT_ENTRY;
+        self.len -= 1;
+        true
+    }
+
+    /// Renumbers the entry `(hash, from)` to `to`, if it exists.
+    pub(crate) fn renumber(&mut self, hash: u32, from: u64, to: u64) {
+        if let Some(at) = self.probe(hash, |entry| entry.position == from) {
+            self.entries[at].position = to;
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.entries.fill(VACANT_ENTRY);
+        self.len = 0;
+    }
+
+    /// The slot of the first entry with `hash` that `matches`.
+    fn probe(&self, hash: u32, mut matches: impl FnMut(&Entry) -> bool) -> Option<usize> {
+        if self.entries.is_empty() {
+            return None;
+        }
+        let mask = self.entries.len() - 1;
+        let mut at = hash as usize & mask;
+        loop {
+            let entry = &self.entries[at];
+            if entry.position == VACANT {
+                return None;
+            }
+            if entry.hash == hash && matches(entry) {
+                return Some(at);
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
+    /// Doubles the table (from 8) and reinserts every entry by its stored hash.
+    fn grow(&mut self) {
+        let size = (2 * self.entries.len()).max(8);
+        let old = std::mem::replace(&mut self.entries, vec![VACANT_ENTRY; size]);
+        self.len = 0;
+        for entry in old.into_iter().filter(|e| e.position != VACANT) {
+            self.insert(entry.hash, entry.position);
+        }
+    }
+}
+
+/// A queued expiry check: the token with `hash` was pointed at `position`, recorded at
+/// `ts_ms`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Expiry {
+    ts_ms: i64,
+    position: u64,
+    hash: u32,
+}
+
+/// Maps each idempotency token to the position of the resident record that most recently
+/// carried it.
+///
+/// Invariants:
+/// - an entry `token -> position` means the record at `position` is resident and its
+///   envelope carries `token` (the buffer removes an entry when the record it points at is
+///   evicted, replaced or cleared, and only then; it renumbers entries when it renumbers
+///   records); so the entry for a record, if any, is `(hash of its token, its position)`;
+/// - every entry has a queued `Expiry` with its hash, its position and its record's
+///   current `ts_ms`. A queued item is *live* while an entry `(hash, position)` exists and
+///   the record at `position` has that `ts_ms`; expiring a live item removes its entry.
+///   A stale item (of a replaced, evicted, renumbered-away or already expired entry)
+///   that looks live again (its position now holds a record whose entry has the same hash
+///   and `ts_ms`) describes that entry exactly, so it expires it at the right time;
 /// - the queue holds at most `2 * entries + COMPACT_SLACK` items after any call.
 ///
 /// Entries may outlive the dedup window: the buffer checks the window against the record
@@ -25,34 +222,38 @@ struct Expiry {
 /// and `expire` pops exactly the expired entries from its front.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct TokenIndex {
-    by_token: HashMap<String, String>,
+    by_token: KeyIndex,
     queue: VecDeque<Expiry>,
 }
 
 const COMPACT_SLACK: usize = 64;
 
 impl TokenIndex {
-    /// Points `token` at `message_id`, recorded at `ts_ms`.
-    pub(crate) fn insert(&mut self, token: &str, message_id: &str, ts_ms: i64) {
-        self.by_token
-            .insert(token.to_owned(), message_id.to_owned());
+    /// Points the token with `hash` (the one `is_token(position)` recognises) at
+    /// `position`, recorded at `ts_ms`. No entry may point at `position` already.
+    pub(crate) fn insert(
+        &mut self,
+        hash: u32,
+        position: u64,
+        ts_ms: i64,
+        is_token: impl FnMut(u64) -> bool,
+    ) {
+        self.by_token.upsert(hash, position, is_token);
         self.queue.push_back(Expiry {
             ts_ms,
-            token: token.to_owned(),
-            message_id: message_id.to_owned(),
+            position,
+            hash,
         });
     }
 
-    /// The message id `token` points at.
-    pub(crate) fn get(&self, token: &str) -> Option<&str> {
-        self.by_token.get(token).map(String::as_str)
+    /// The position the token with `hash` (recognised by `is_token`) points at.
+    pub(crate) fn get(&self, hash: u32, is_token: impl FnMut(u64) -> bool) -> Option<u64> {
+        self.by_token.find(hash, is_token)
     }
 
-    /// Removes `token`'s entry if it points at `message_id`.
-    pub(crate) fn remove_if_points_at(&mut self, token: &str, message_id: &str) {
-        if self.by_token.get(token).is_some_and(|id| id == message_id) {
-            self.by_token.remove(token);
-        }
+    /// Removes the entry of the token with `hash` if it points at `position`.
+    pub(crate) fn remove_if_points_at(&mut self, hash: u32, position: u64) {
+        self.by_token.remove(hash, position);
     }
 
     /// Drops entries whose record was recorded more than `window_ms` before `now_ms`,
@@ -62,20 +263,44 @@ impl TokenIndex {
         &mut self,
         now_ms: i64,
         window_ms: i64,
-        ts_of: impl Fn(&str) -> Option<i64>,
+        ts_of: impl Fn(u64) -> Option<i64>,
     ) {
-        while let Some(front) = self.queue.front() {
+        while let Some(&front) = self.queue.front() {
             if now_ms.saturating_sub(front.ts_ms) <= window_ms {
                 break;
             }
-            let expired = self.queue.pop_front().expect("front exists");
-            if self.is_live(&expired, &ts_of) {
-                self.by_token.remove(&expired.token);
+            self.queue.pop_front();
+            if ts_of(front.position) == Some(front.ts_ms) {
+                self.by_token.remove(front.hash, front.position);
             }
         }
         if self.queue.len() > 2 * self.by_token.len() + COMPACT_SLACK {
             self.compact(&ts_of);
         }
+    }
+
+    /// Renumbers positions when the buffer renumbers its records: `renumbered` holds
+    /// `(token hash, old, new)` for every resident carrier, in increasing order of both
+    /// old and new positions, with `new <= old`; `new_position` maps any old position to
+    /// its new one (`None` for a position that holds no record). Stale items go.
+    pub(crate) fn renumber(
+        &mut self,
+        renumbered: impl Iterator<Item = (u32, u64, u64)>,
+        new_position: impl Fn(u64) -> Option<u64>,
+    ) {
+        // In increasing order with `new <= old`, an entry already renumbered to `new`
+        // cannot be mistaken for one still at `old`: earlier carriers got smaller numbers.
+        for (hash, from, to) in renumbered {
+            self.by_token.renumber(hash, from, to);
+        }
+        self.queue
+            .retain_mut(|item| match new_position(item.position) {
+                Some(position) => {
+                    item.position = position;
+                    true
+                }
+                None => false,
+            });
     }
 
     pub(crate) fn clear(&mut self) {
@@ -93,20 +318,24 @@ impl TokenIndex {
         self.queue.len()
     }
 
-    /// The queued item still describes its token's entry.
-    fn is_live(&self, item: &Expiry, ts_of: &impl Fn(&str) -> Option<i64>) -> bool {
-        self.by_token.get(&item.token) == Some(&item.message_id)
-            && ts_of(&item.message_id) == Some(item.ts_ms)
-    }
-
-    /// Keeps one queued item per live entry, in queue order.
-    fn compact(&mut self, ts_of: &impl Fn(&str) -> Option<i64>) {
-        let mut seen = HashSet::new();
-        let queue = std::mem::take(&mut self.queue);
-        self.queue = queue
-            .into_iter()
-            .filter(|item| self.is_live(item, ts_of) && seen.insert(item.token.clone()))
-            .collect();
+    /// Keeps one queued item per live entry, in queue order: the first live item of an
+    /// entry marks it, later ones see the mark; the marks are cleared afterwards.
+    fn compact(&mut self, ts_of: &impl Fn(u64) -> Option<i64>) {
+        let by_token = &mut self.by_token;
+        self.queue.retain(|item| {
+            if ts_of(item.position) != Some(item.ts_ms) {
+                return false;
+            }
+            let Some(at) = by_token.probe(item.hash, |e| e.position == item.position) else {
+                return false;
+            };
+            !std::mem::replace(&mut by_token.entries[at].marked, true)
+        });
+        for item in &self.queue {
+            if let Some(at) = by_token.probe(item.hash, |e| e.position == item.position) {
+                by_token.entries[at].marked = false;
+            }
+        }
     }
 }
 
@@ -117,68 +346,95 @@ mod tests {
 
     const WINDOW: i64 = 1000;
 
+    /// Stand-in records: position -> (token, ts_ms).
+    #[derive(Default)]
+    struct Residents(HashMap<u64, (&'static str, i64)>);
+
+    impl Residents {
+        fn with(pairs: &[(u64, &'static str, i64)]) -> Self {
+            Residents(pairs.iter().map(|&(p, t, ts)| (p, (t, ts))).collect())
+        }
+        fn ts_of(&self) -> impl Fn(u64) -> Option<i64> + '_ {
+            |p| self.0.get(&p).map(|&(_, ts)| ts)
+        }
+        fn carries<'a>(&'a self, token: &'a str) -> impl FnMut(u64) -> bool + 'a {
+            move |p| self.0.get(&p).is_some_and(|&(t, _)| t == token)
+        }
+    }
+
+    fn get(index: &TokenIndex, residents: &Residents, token: &str) -> Option<u64> {
+        index.get(hash_key(token), residents.carries(token))
+    }
+
+    fn insert(index: &mut TokenIndex, residents: &Residents, position: u64) {
+        let (token, ts) = residents.0[&position];
+        index.insert(hash_key(token), position, ts, residents.carries(token));
+    }
+
     #[test]
     fn expire_pops_only_expired_entries() {
-        let ts: HashMap<&str, i64> = [("m1", 0), ("m2", 500)].into();
-        let ts_of = |id: &str| ts.get(id).copied();
+        let residents = Residents::with(&[(1, "t1", 0), (2, "t2", 500)]);
         let mut index = TokenIndex::default();
-        index.insert("t1", "m1", 0);
-        index.insert("t2", "m2", 500);
-        index.expire(1000, WINDOW, ts_of);
+        insert(&mut index, &residents, 1);
+        insert(&mut index, &residents, 2);
+        index.expire(1000, WINDOW, residents.ts_of());
         assert_eq!(
-            index.get("t1"),
-            Some("m1"),
+            get(&index, &residents, "t1"),
+            Some(1),
             "exactly at the window edge is inside"
         );
-        index.expire(1001, WINDOW, ts_of);
-        assert_eq!(index.get("t1"), None);
-        assert_eq!(index.get("t2"), Some("m2"));
+        index.expire(1001, WINDOW, residents.ts_of());
+        assert_eq!(get(&index, &residents, "t1"), None);
+        assert_eq!(get(&index, &residents, "t2"), Some(2));
         assert_eq!(index.queued(), 1);
     }
 
     #[test]
     fn a_stale_queue_item_does_not_remove_a_newer_entry() {
-        // t1 first pointed at m1 (ts 0), then at m2 (ts 900).
-        let ts: HashMap<&str, i64> = [("m1", 0), ("m2", 900)].into();
-        let ts_of = |id: &str| ts.get(id).copied();
+        // t1 first pointed at 1 (ts 0), then at 2 (ts 900).
+        let residents = Residents::with(&[(1, "t1", 0), (2, "t1", 900)]);
         let mut index = TokenIndex::default();
-        index.insert("t1", "m1", 0);
-        index.insert("t1", "m2", 900);
-        index.expire(1500, WINDOW, ts_of);
-        assert_eq!(index.get("t1"), Some("m2"));
+        insert(&mut index, &residents, 1);
+        insert(&mut index, &residents, 2);
+        assert_eq!(index.len(), 1, "one entry per token");
+        index.expire(1500, WINDOW, residents.ts_of());
+        assert_eq!(get(&index, &residents, "t1"), Some(2));
     }
 
     #[test]
     fn a_re_recorded_message_keeps_its_entry_until_its_new_time_expires() {
-        let ts: HashMap<&str, i64> = [("m1", 800)].into();
-        let ts_of = |id: &str| ts.get(id).copied();
+        let mut residents = Residents::with(&[(1, "t1", 0)]);
         let mut index = TokenIndex::default();
-        index.insert("t1", "m1", 0);
-        index.insert("t1", "m1", 800);
-        index.expire(1500, WINDOW, ts_of);
-        assert_eq!(index.get("t1"), Some("m1"));
-        index.expire(1801, WINDOW, ts_of);
-        assert_eq!(index.get("t1"), None);
+        insert(&mut index, &residents, 1);
+        residents.0.insert(1, ("t1", 800));
+        index.remove_if_points_at(hash_key("t1"), 1);
+        insert(&mut index, &residents, 1);
+        index.expire(1500, WINDOW, residents.ts_of());
+        assert_eq!(get(&index, &residents, "t1"), Some(1));
+        index.expire(1801, WINDOW, residents.ts_of());
+        assert_eq!(get(&index, &residents, "t1"), None);
     }
 
     #[test]
-    fn remove_only_when_pointing_at_the_message() {
+    fn remove_only_when_pointing_at_the_position() {
+        let residents = Residents::with(&[(1, "t0", 0), (2, "t1", 0)]);
         let mut index = TokenIndex::default();
-        index.insert("t1", "m2", 0);
-        index.remove_if_points_at("t1", "m1");
-        assert_eq!(index.get("t1"), Some("m2"));
-        index.remove_if_points_at("t1", "m2");
-        assert_eq!(index.get("t1"), None);
+        insert(&mut index, &residents, 2);
+        index.remove_if_points_at(hash_key("t1"), 1);
+        assert_eq!(get(&index, &residents, "t1"), Some(2));
+        index.remove_if_points_at(hash_key("t1"), 2);
+        assert_eq!(get(&index, &residents, "t1"), None);
     }
 
     #[test]
     fn the_queue_stays_bounded_under_churn_without_expiry() {
         // One record re-recorded at the same instant over and over: all items are alike.
-        let ts_of = |_: &str| Some(5);
+        let residents = Residents::with(&[(0, "t", 5)]);
         let mut index = TokenIndex::default();
         for _ in 0..10_000 {
-            index.insert("t", "m", 5);
-            index.expire(5, WINDOW, ts_of);
+            index.remove_if_points_at(hash_key("t"), 0);
+            insert(&mut index, &residents, 0);
+            index.expire(5, WINDOW, residents.ts_of());
         }
         assert_eq!(index.len(), 1);
         assert!(
@@ -186,27 +442,189 @@ mod tests {
             "queued {}",
             index.queued()
         );
+        assert!(index.by_token.entries.iter().all(|e| !e.marked));
     }
 
     #[test]
     fn compaction_drops_items_of_removed_entries() {
-        let ts_of = |id: &str| id.strip_prefix('m').map(|_| 0);
+        let mut residents = Residents::default();
+        let tokens: Vec<&'static str> = (0..1000)
+            .map(|i| &*Box::leak(format!("t{i}").into_boxed_str()))
+            .collect();
         let mut index = TokenIndex::default();
-        for i in 0..1000 {
-            let (token, id) = (format!("t{i}"), format!("m{i}"));
-            index.insert(&token, &id, 0);
-            index.remove_if_points_at(&token, &id);
-            index.expire(0, WINDOW, ts_of);
+        for (i, token) in tokens.iter().enumerate() {
+            residents.0.insert(i as u64, (token, 0));
+            insert(&mut index, &residents, i as u64);
+            index.remove_if_points_at(hash_key(token), i as u64);
+            index.expire(0, WINDOW, residents.ts_of());
         }
         assert_eq!(index.len(), 0);
         assert!(index.queued() <= COMPACT_SLACK + 1);
     }
 
     #[test]
-    fn clear_empties_everything() {
+    fn renumbering_moves_entries_and_drops_items_of_vacated_positions() {
+        // Records at 3, 5 and 9; 5 lost its entry to 9 (same token). Renumbered 3->0, 5->1,
+        // 9->2; an item for position 7 (no record) goes.
+        let residents = Residents::with(&[(3, "a", 0), (5, "b", 0), (7, "c", 0), (9, "b", 1)]);
         let mut index = TokenIndex::default();
-        index.insert("t", "m", 0);
+        for position in [3, 5, 7, 9] {
+            insert(&mut index, &residents, position);
+        }
+        index.remove_if_points_at(hash_key("c"), 7);
+        let map = |p: u64| match p {
+            3 => Some(0),
+            5 => Some(1),
+            9 => Some(2),
+            _ => None,
+        };
+        let carriers = [
+            (hash_key("a"), 3, 0),
+            (hash_key("b"), 5, 1),
+            (hash_key("b"), 9, 2),
+        ];
+        index.renumber(carriers.into_iter(), map);
+        let renumbered = Residents::with(&[(0, "a", 0), (1, "b", 0), (2, "b", 1)]);
+        assert_eq!(get(&index, &renumbered, "a"), Some(0));
+        assert_eq!(get(&index, &renumbered, "b"), Some(2));
+        assert_eq!(index.queued(), 3);
+        index.expire(1001, WINDOW, renumbered.ts_of());
+        assert_eq!(get(&index, &renumbered, "a"), None);
+        assert_eq!(get(&index, &renumbered, "b"), Some(2));
+        index.expire(1002, WINDOW, renumbered.ts_of());
+        assert_eq!((index.len(), index.queued()), (0, 0));
+    }
+
+    #[test]
+    fn clear_empties_everything() {
+        let residents = Residents::with(&[(0, "t", 0)]);
+        let mut index = TokenIndex::default();
+        insert(&mut index, &residents, 0);
         index.clear();
         assert_eq!((index.len(), index.queued()), (0, 0));
+        assert_eq!(get(&index, &residents, "t"), None);
+    }
+
+    // --- KeyIndex ------------------------------------------------------------------
+
+    fn keys(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("m{i}")).collect()
+    }
+
+    fn find(index: &KeyIndex, keys: &[String], key: &str) -> Option<u64> {
+        index.find(hash_key(key), |p| keys[p as usize] == key)
+    }
+
+    #[test]
+    fn key_index_finds_every_key_through_growth_and_removal() {
+        let keys = keys(5000);
+        let mut index = KeyIndex::default();
+        for (i, key) in keys.iter().enumerate() {
+            assert_eq!(find(&index, &keys, key), None);
+            index.insert(hash_key(key), i as u64);
+        }
+        assert_eq!(index.len(), 5000);
+        assert!(index.entries.len() >= 2 * index.len());
+        for i in (0..5000).step_by(3) {
+            assert!(index.remove(hash_key(&keys[i]), i as u64));
+            assert!(!index.remove(hash_key(&keys[i]), i as u64), "removed once");
+        }
+        for (i, key) in keys.iter().enumerate() {
+            let expected = (i % 3 != 0).then_some(i as u64);
+            assert_eq!(find(&index, &keys, key), expected, "{key}");
+        }
+        assert_eq!(index.len(), 5000 - 1667);
+    }
+
+    #[test]
+    fn key_index_survives_colliding_hashes() {
+        // Every key hashes alike: lookups fall back to comparing keys, removal keeps the
+        // rest reachable.
+        let keys = keys(100);
+        let mut index = KeyIndex::default();
+        for i in 0..100 {
+            index.insert(7, i);
+        }
+        let find = |index: &KeyIndex, i: usize| index.find(7, |p| keys[p as usize] == keys[i]);
+        for i in (0..100).step_by(2) {
+            assert!(index.remove(7, i as u64));
+        }
+        for i in 0..100 {
+            assert_eq!(find(&index, i), (i % 2 == 1).then_some(i as u64));
+        }
+        index.renumber(7, 99, 0);
+        assert_eq!(find(&index, 0), Some(0), "the entry of key 99 now says 0");
+        assert!(!index.contains(7, 99));
+    }
+
+    #[test]
+    fn key_index_matches_a_set_under_random_churn_with_clustered_hashes() {
+        // Few distinct hashes, some near the top of the table: long runs that wrap around.
+        let hash_of = |key: u64| ((key * 7919) % 23) as u32 | 0x3f8;
+        let mut rng = crate::core::activity::strategy::SplitMix64::new(9);
+        let mut index = KeyIndex::default();
+        let mut model = std::collections::HashMap::new(); // key -> position
+        for step in 0..20_000 {
+            let key = rng.below(300);
+            match model.get(&key).copied() {
+                None => {
+                    let position = 1000 + key;
+                    index.insert(hash_of(key), position);
+                    model.insert(key, position);
+                }
+                Some(position) if rng.below(3) == 0 => {
+                    // Keys are told apart by position here: each key has its own range.
+                    let moved = if position >= 1000 { key } else { 1000 + key };
+                    index.renumber(hash_of(key), position, moved);
+                    model.insert(key, moved);
+                }
+                Some(position) => {
+                    assert!(index.remove(hash_of(key), position), "step {step}");
+                    model.remove(&key);
+                }
+            }
+            assert_eq!(index.len(), model.len());
+            if step % 97 == 0 {
+                for key in 0..300 {
+                    let found = index.find(hash_of(key), |p| p % 1000 == key);
+                    assert_eq!(found, model.get(&key).copied(), "step {step} key {key}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn key_index_upsert_repoints_or_adds() {
+        let keys = ["a", "b", "a"];
+        let mut index = KeyIndex::default();
+        index.upsert(hash_key("a"), 0, |p| keys[p as usize] == "a");
+        index.upsert(hash_key("b"), 1, |p| keys[p as usize] == "b");
+        index.upsert(hash_key("a"), 2, |p| keys[p as usize] == "a");
+        assert_eq!(index.len(), 2);
+        assert_eq!(
+            index.find(hash_key("a"), |p| keys[p as usize] == "a"),
+            Some(2)
+        );
+        index.clear();
+        assert_eq!(index.len(), 0);
+        assert_eq!(index.find(hash_key("b"), |_| true), None);
+    }
+
+    #[test]
+    fn hashes_spread_sequential_and_suffix_keys() {
+        // Keys that differ in one byte anywhere land in different home slots of a small
+        // table about as often as random keys would.
+        let mask = 1023u32;
+        for make in [
+            |i: usize| format!("m{i}"),
+            |i: usize| format!("agent-a:tool_call:{i}"),
+            |i: usize| format!("{:0>16}", i),
+        ] {
+            let mut homes: Vec<u32> = (0..1024).map(|i| hash_key(&make(i)) & mask).collect();
+            homes.sort_unstable();
+            homes.dedup();
+            assert!(homes.len() > 560, "{} distinct homes of 1024", homes.len());
+        }
+        assert_ne!(hash_key("a"), hash_key("a\0"), "the length counts");
     }
 }
