@@ -8,8 +8,8 @@ import { describe, optionsObject } from './arguments.js';
 import { cloneEnvelope, copyEnvelope } from './envelope_copy.js';
 
 // The protocol constants, as literals: this module is evaluated before the entry module
-// instantiates the wasm, so it cannot call into it here. tests/js/activity.test.mjs checks
-// that they equal the core's tables (src/core/activity/constants.rs, `activityConstants`).
+// instantiates the wasm, so it cannot call into it here. `cargo test` checks that they
+// equal the core's tables (tests/js_constants.rs against src/core/activity/constants.rs).
 
 /** Acknowledgement stages (0-6). */
 export const AckStage = Object.freeze({

@@ -14,7 +14,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crate::core::activity::constants::{ack_stage, envelope_state, error_code, message_type};
+use crate::core::activity::constants::error_code;
 use crate::core::activity::{
     self as core, Ack, ActivityBuffer, ActivityBufferOptions, ActivityError, ActivityRecord,
     Direction, DuplicateStatus, Envelope, EnvelopeOptions, OnFull, RecordedEnvelope,
@@ -418,28 +418,6 @@ impl SequenceTrackerCore {
         }
         Ok(self.tracker.next() as f64)
     }
-}
-
-/// `{ AckStage, EnvelopeState, ErrorCode, MessageType }`, each name -> value: the tables
-/// the literals in `js/activity.js` are checked against (that module cannot call the wasm
-/// while it is evaluated).
-#[wasm_bindgen(js_name = activityConstants)]
-pub fn activity_constants() -> JsValue {
-    let groups = js_sys::Object::new();
-    for (group, table) in [
-        ("AckStage", ack_stage::TABLE),
-        ("EnvelopeState", envelope_state::TABLE),
-        ("ErrorCode", error_code::TABLE),
-        ("MessageType", message_type::TABLE),
-    ] {
-        let object = js_sys::Object::new();
-        for (name, value) in table {
-            // Setting a property on a fresh plain object cannot fail.
-            let _ = js_sys::Reflect::set(&object, &(*name).into(), &(*value as f64).into());
-        }
-        let _ = js_sys::Reflect::set(&groups, &group.into(), &object);
-    }
-    groups.into()
 }
 
 /// True exactly for the terminal envelope states 4-7; false for anything not an integer.

@@ -8,7 +8,6 @@ import {
   ActivityBuffer, buildEnvelope, computeIdempotencyToken, SequenceTracker, AckStage, EnvelopeState,
   ErrorCode, MessageType, isTerminalState, isTerminalStage, BufferFullError, SnapshotError, TidepoolError,
 } from '../../pkg/entry/node.js';
-import { activityConstants } from '../../pkg/wasm/tidepool.js';
 
 const fixture = (name) => JSON.parse(readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8'));
 
@@ -50,11 +49,10 @@ function captured(fn) {
 // Constants, terminal predicates, tokens, sequences, envelopes
 // ---------------------------------------------------------------------------------------
 
-test('constants are frozen and equal the core tables', () => {
-  const core = activityConstants();
+// That the literals equal the core's tables is checked by `cargo test` (tests/js_constants.rs).
+test('constants are frozen', () => {
   for (const [name, object] of Object.entries({ AckStage, EnvelopeState, ErrorCode, MessageType })) {
     assert.ok(Object.isFrozen(object), `${name} frozen`);
-    assert.deepEqual({ ...object }, core[name], name);
   }
   assert.equal(AckStage.TIMED_OUT, 6);
   assert.equal(EnvelopeState.PENDING, 2);
