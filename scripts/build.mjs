@@ -34,7 +34,8 @@ run('wasm-pack', [
 rmSync(pkg, { recursive: true, force: true });
 mkdirSync(join(pkg, 'wasm'), { recursive: true });
 run(join(root, 'node_modules', '.bin', 'wasm-opt'), [
-  join(staging, 'tidepool_bg.wasm'), '-Oz', ...WASM_OPT_FEATURES,
+  // The producers and target_features sections are toolchain metadata no runtime reads.
+  join(staging, 'tidepool_bg.wasm'), '-Oz', '--strip-producers', '--strip-target-features', ...WASM_OPT_FEATURES,
   '-o', join(pkg, 'wasm', 'tidepool_bg.wasm'),
 ]);
 cpSync(join(staging, 'tidepool.js'), join(pkg, 'wasm', 'tidepool.js'));
