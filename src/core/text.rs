@@ -4,7 +4,16 @@
 
 /// `text` as a JSON string literal: `"a \"b\""`.
 pub fn quoted(text: &str) -> String {
-    serde_json::Value::from(text).to_string()
+    // Serialising a `str` into a `Vec` cannot fail.
+    serde_json::to_string(text).unwrap_or_default()
+}
+
+/// `value` as compact JSON text, as `value.to_string()` writes it. Not through `Value`'s
+/// `Display`: that one builds an `io::Error` from a string, whose `Debug` links the
+/// Unicode tables of `{:?}` into the wasm module (about 6 KiB).
+pub fn json(value: &serde_json::Value) -> String {
+    // Writing into a `Vec` cannot fail, and a `Value`'s map keys are strings.
+    serde_json::to_string(value).unwrap_or_default()
 }
 
 /// A number as `String(number)` in JS prints it for the common cases: integers without

@@ -23,7 +23,7 @@ pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
 /// JSON data as plain JS data: the text serde_json writes, read back by `JSON.parse`.
 pub fn json_to_js(value: &serde_json::Value) -> JsValue {
     // Text serde_json wrote is valid JSON, so `JSON.parse` cannot fail.
-    js_sys::JSON::parse(&value.to_string()).unwrap_or_default()
+    js_sys::JSON::parse(&text::json(value)).unwrap_or_default()
 }
 
 /// An envelope as a plain object: JSON fields as plain data, byte fields as fresh
@@ -40,7 +40,7 @@ pub fn envelope_to_js(envelope: &Envelope) -> js_sys::Object {
         text.push_str(&text::quoted(name));
         text.push(':');
         match value {
-            FieldValue::Json(value) => text.push_str(&value.to_string()),
+            FieldValue::Json(value) => text.push_str(&text::json(value)),
             FieldValue::Bytes(_) => text.push_str("null"),
         }
     }

@@ -383,7 +383,7 @@ fn record_from_snapshot(key: &str, value: &Value) -> Result<ActivityRecord, Acti
 
 /// `records["<id>"]`, the id JSON-quoted.
 fn record_path(id: &str) -> String {
-    format!("records[{}]", Value::String(id.to_owned()))
+    format!("records[{}]", quoted(id))
 }
 
 fn must_be(path: &str, expected: &str, got: &Value) -> ActivityError {
