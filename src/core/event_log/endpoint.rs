@@ -170,23 +170,25 @@ pub fn format_sse_event(id: u64, kind: &str, data_json: &str) -> String {
             .map(|c| if c == '\r' || c == '\n' { ' ' } else { c }),
     );
     frame.push('\n');
-    let mut rest = data_json;
-    loop {
-        frame.push_str("data: ");
-        match rest.find(['\r', '\n']) {
-            None => {
-                frame.push_str(rest);
-                frame.push('\n');
-                break;
+    frame.push_str("data: ");
+    // Each piece ends with its line break, except the last. (Split, not sliced by index:
+    // a str slice links core's panic formatting for char boundaries, ~5 KiB of .wasm.)
+    let mut after_cr = false;
+    for piece in data_json.split_inclusive(['\r', '\n']) {
+        if after_cr && piece == "\n" {
+            // The LF of a CRLF: the CR already ended the line.
+            after_cr = false;
+            continue;
+        }
+        match piece.strip_suffix(['\r', '\n']) {
+            Some(line) => {
+                frame.push_str(line);
+                frame.push_str("\ndata: ");
+                after_cr = piece.ends_with('\r');
             }
-            Some(at) => {
-                frame.push_str(&rest[..at]);
-                frame.push('\n');
-                let break_len = if rest[at..].starts_with("\r\n") { 2 } else { 1 };
-                rest = &rest[at + break_len..];
-            }
+            None => frame.push_str(piece),
         }
     }
-    frame.push('\n');
+    frame.push_str("\n\n");
     frame
 }
