@@ -13,11 +13,20 @@ use wasm_bindgen::prelude::*;
 /// Largest integer a JS number holds exactly.
 const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 
-/// Plain JS data from a Rust value: objects (not Maps), `null` for `None`.
+/// Plain JS data from a Rust value: objects (not Maps), `null` for `None`, byte buffers as
+/// arrays of numbers. Through JSON text and `JSON.parse`, like [`json_to_js`]: as fast as
+/// serde-wasm-bindgen for small objects, faster for large ones, and it shares serde_json's
+/// writer instead of linking a second serializer (-6.6 KiB of .wasm).
+///
+/// Numbers above 2^53 lose precision, as in any JS number; non-finite floats become `null`
+/// (the types sent here hold none: clocks and JSON data are checked finite on the way in).
 pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|error| type_error(&error.to_string()))
+    // Writing into a `Vec` fails only for a map with non-string keys, and no type sent
+    // here has one.
+    let text = serde_json::to_string(value)
+        .map_err(|_| type_error("a value could not be converted to JSON"))?;
+    // Text serde_json wrote is valid JSON, so `JSON.parse` cannot fail.
+    Ok(js_sys::JSON::parse(&text).unwrap_or_default())
 }
 
 /// JSON data as plain JS data: the text serde_json writes, read back by `JSON.parse`.
