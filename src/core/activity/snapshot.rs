@@ -14,8 +14,6 @@
 //! Reading is strict where the reference is lenient: any malformation is a
 //! `Snapshot { path, problem }` error and nothing is loaded.
 
-use std::collections::HashMap;
-
 use serde_json::{Map, Value};
 
 use super::base64;
@@ -276,40 +274,46 @@ fn records_from_snapshot(snapshot: &Value) -> Result<Vec<ActivityRecord>, Activi
         Some(other) => return Err(must_be("order", "an array", other)),
     };
 
-    let mut first_seen: HashMap<&str, usize> = HashMap::with_capacity(order.len());
+    // The records, sorted by id (a JSON object iterates sorted), and where in `order` each
+    // id was first seen. (A sorted list, not a hash map: less code in the .wasm.)
+    let entries: Vec<(&String, &Value)> = records.iter().collect();
+    let mut first_seen: Vec<Option<usize>> = vec![None; entries.len()];
+    // `entries` indices in snapshot order.
+    let mut listed = Vec::with_capacity(order.len());
     for (i, id) in order.iter().enumerate() {
         let path = format!("order[{i}]");
         let Value::String(id) = id else {
             return Err(must_be(&path, "a message id string", id));
         };
-        if let Some(first) = first_seen.insert(id, i) {
+        let Ok(index) = entries.binary_search_by(|(key, _)| key.as_str().cmp(id)) else {
+            return Err(ActivityError::snapshot(
+                path,
+                format!("{} has no record", quoted(id)),
+            ));
+        };
+        if let Some(first) = first_seen[index] {
             return Err(ActivityError::snapshot(
                 path,
                 format!("duplicate id {} (first at order[{first}])", quoted(id)),
             ));
         }
-        if !records.contains_key(id) {
-            return Err(ActivityError::snapshot(
-                path,
-                format!("{} has no record", quoted(id)),
-            ));
-        }
+        first_seen[index] = Some(i);
+        listed.push(index);
     }
-    if let Some(unlisted) = records
-        .keys()
-        .find(|id| !first_seen.contains_key(id.as_str()))
-    {
+    if let Some(unlisted) = first_seen.iter().position(Option::is_none) {
         return Err(ActivityError::snapshot(
-            record_path(unlisted),
+            record_path(entries[unlisted].0),
             "is not listed in order",
         ));
     }
 
-    order
-        .iter()
-        .filter_map(Value::as_str)
-        .map(|id| record_from_snapshot(id, &records[id]))
-        .collect()
+    // A loop, not `collect::<Result<..>>()`: the adapter costs kilobytes of .wasm.
+    let mut loaded = Vec::with_capacity(listed.len());
+    for index in listed {
+        let (id, value) = entries[index];
+        loaded.push(record_from_snapshot(id, value)?);
+    }
+    Ok(loaded)
 }
 
 fn record_from_snapshot(key: &str, value: &Value) -> Result<ActivityRecord, ActivityError> {
