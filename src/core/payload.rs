@@ -13,7 +13,7 @@ use std::fmt;
 use crate::core::text::{self, quoted};
 
 /// One UI action extracted from a user session.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SlimAction {
     pub title: String,
     pub description: String,
@@ -31,7 +31,7 @@ pub struct SlimAction {
 }
 
 /// A batch of UI actions for one session. Invariant: `count == actions.len()`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ActionsPayload {
     pub product_id: String,
     pub session_id: Option<String>,
@@ -44,7 +44,7 @@ pub struct ActionsPayload {
 }
 
 /// A prose summary of a session, replacing `replaces` individual actions.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SummaryPayload {
     pub product_id: String,
     pub session_id: Option<String>,
@@ -175,44 +175,50 @@ fn parse_actions(fields: &Fields) -> Result<ActionsPayload, PayloadError> {
     };
     // `count` is recomputed, but a present value must still be a number.
     fields.number("count")?;
-    Ok(ActionsPayload {
-        product_id: fields.string("product_id")?,
-        session_id: fields.identity("session_id")?,
-        user_id: fields.identity("user_id")?,
-        email: fields.identity("email")?,
+    // Filled in field by field (not a struct literal of `?`s, whose every early return drops
+    // the fields read so far: kilobytes of .wasm). Fields are read in wire order.
+    let mut batch = ActionsPayload {
         count: actions.len(),
         actions,
-        forwarded_at: fields.number("forwarded_at")?,
-        conversation_id: fields.identity("conversation_id")?,
-    })
+        ..ActionsPayload::default()
+    };
+    batch.product_id = fields.string("product_id")?;
+    batch.session_id = fields.identity("session_id")?;
+    batch.user_id = fields.identity("user_id")?;
+    batch.email = fields.identity("email")?;
+    batch.forwarded_at = fields.number("forwarded_at")?;
+    batch.conversation_id = fields.identity("conversation_id")?;
+    Ok(batch)
 }
 
 fn parse_action(value: &Value, path: String) -> Result<SlimAction, PayloadError> {
     let fields = Fields::of(value, path)?;
-    Ok(SlimAction {
-        title: fields.string("title")?,
-        description: fields.string("description")?,
-        canonical_url: fields.string("canonical_url")?,
-        index: fields.integer("index")?,
-        action_type: fields.string("type")?,
-        timestamp_start: fields.number("timestamp_start")?,
-        timestamp_end: fields.number("timestamp_end")?,
-        raw_url: fields.string("raw_url")?,
-        session_id: fields.identity("session_id")?,
-        user_id: fields.identity("user_id")?,
-        email: fields.identity("email")?,
-        conversation_id: fields.identity("conversation_id")?,
-    })
+    // Field by field, as in `parse_actions`.
+    let mut action = SlimAction::default();
+    action.title = fields.string("title")?;
+    action.description = fields.string("description")?;
+    action.canonical_url = fields.string("canonical_url")?;
+    action.index = fields.integer("index")?;
+    action.action_type = fields.string("type")?;
+    action.timestamp_start = fields.number("timestamp_start")?;
+    action.timestamp_end = fields.number("timestamp_end")?;
+    action.raw_url = fields.string("raw_url")?;
+    action.session_id = fields.identity("session_id")?;
+    action.user_id = fields.identity("user_id")?;
+    action.email = fields.identity("email")?;
+    action.conversation_id = fields.identity("conversation_id")?;
+    Ok(action)
 }
 
 fn parse_summary(fields: &Fields) -> Result<SummaryPayload, PayloadError> {
-    Ok(SummaryPayload {
-        product_id: fields.string("product_id")?,
-        session_id: fields.identity("session_id")?,
-        summary: fields.string("summary")?,
-        replaces: fields.integer("replaces")?,
-        forwarded_at: fields.number("forwarded_at")?,
-    })
+    // Field by field, as in `parse_actions`.
+    let mut summary = SummaryPayload::default();
+    summary.product_id = fields.string("product_id")?;
+    summary.session_id = fields.identity("session_id")?;
+    summary.summary = fields.string("summary")?;
+    summary.replaces = fields.integer("replaces")?;
+    summary.forwarded_at = fields.number("forwarded_at")?;
+    Ok(summary)
 }
 
 /// The fields of one JSON object, with typed readers whose errors carry the field's path.
