@@ -217,7 +217,7 @@ const MAX_JSON_DEPTH: usize = 128;
 /// non-enumerable properties are ignored, as by JSON. Whole numbers in the safe range are
 /// stored as integers, so JSON output prints `1`, not `1.0`.
 pub fn json_from_js(value: &JsValue) -> Result<serde_json::Value, NotJson> {
-    json_value(value, String::new(), &mut Vec::new())
+    json_value(value, &mut String::new(), &mut Vec::new())
 }
 
 /// A JSON-compatible *plain object* (see [`json_from_js`]); `name` prefixes the path in the
@@ -275,20 +275,32 @@ pub fn json_or_bytes_fields(value: &JsValue) -> Result<Vec<(String, FieldValue)>
         }
         let data = match item.dyn_ref::<js_sys::Uint8Array>() {
             Some(bytes) => FieldValue::Bytes(bytes.to_vec()),
-            None => FieldValue::Json(json_value(&item, name.clone(), &mut ancestors)?),
+            None => {
+                let mut at = name.clone();
+                FieldValue::Json(json_value(&item, &mut at, &mut ancestors)?)
+            }
         };
         fields.push((name, data));
     }
     Ok(fields)
 }
 
+/// The value at path `at` (`items[2].name`, empty for the value given), converted. `at` is
+/// extended for nested values and restored before returning `Ok`: one buffer for the whole
+/// walk, copied only into an error (not a new path string per value: slower and larger).
 fn json_value(
     value: &JsValue,
-    path: String,
+    at: &mut String,
     ancestors: &mut Vec<JsValue>,
 ) -> Result<serde_json::Value, NotJson> {
     use serde_json::Value;
-    let fail = |path: String, problem: String| Err(NotJson { path, problem });
+    use std::fmt::Write;
+    let fail = |at: &str, problem: String| {
+        Err(NotJson {
+            path: at.to_owned(),
+            problem,
+        })
+    };
     if value.is_null() {
         return Ok(Value::Null);
     }
@@ -298,7 +310,7 @@ fn json_value(
     if let Some(number) = value.as_f64() {
         return match json_number(number) {
             Some(number) => Ok(number),
-            None => fail(path, describe(value)),
+            None => fail(at, describe(value)),
         };
     }
     if let Some(text) = value.as_string() {
@@ -306,41 +318,44 @@ fn json_value(
     }
     let is_array = js_sys::Array::is_array(value);
     if !is_array && !is_plain_object(value) {
-        return fail(path, describe_kind(value));
+        return fail(at, describe_kind(value));
     }
     if ancestors.iter().any(|ancestor| ancestor == value) {
-        return fail(path, "a circular reference".into());
+        return fail(at, "a circular reference".into());
     }
     if ancestors.len() >= MAX_JSON_DEPTH {
-        return fail(path, format!("nested deeper than {MAX_JSON_DEPTH} levels"));
+        return fail(at, format!("nested deeper than {MAX_JSON_DEPTH} levels"));
     }
     ancestors.push(value.clone());
+    let parent_len = at.len();
     let result = if is_array {
         let array = js_sys::Array::from(value);
         let mut items = Vec::with_capacity(array.length() as usize);
         for (i, item) in array.iter().enumerate() {
-            let item_path = format!("{path}[{i}]");
+            // Writing into a `String` cannot fail.
+            let _ = write!(at, "[{i}]");
             if item.is_undefined() {
-                return fail(item_path, "undefined".into());
+                return fail(at, "undefined".into());
             }
-            items.push(json_value(&item, item_path, ancestors)?);
+            items.push(json_value(&item, at, ancestors)?);
+            at.truncate(parent_len);
         }
         Value::Array(items)
     } else {
         let object: &js_sys::Object = value.unchecked_ref();
         let mut map = serde_json::Map::new();
         for key in js_sys::Object::keys(object).iter() {
-            let key = key.as_string().unwrap_or_default();
-            let item = js_sys::Reflect::get(value, &JsValue::from_str(&key)).unwrap_or_default();
+            let item = js_sys::Reflect::get(value, &key).unwrap_or_default();
             if item.is_undefined() {
                 continue;
             }
-            let item_path = if path.is_empty() {
-                key.clone()
-            } else {
-                format!("{path}.{key}")
-            };
-            map.insert(key, json_value(&item, item_path, ancestors)?);
+            let key = key.as_string().unwrap_or_default();
+            if !at.is_empty() {
+                at.push('.');
+            }
+            at.push_str(&key);
+            map.insert(key, json_value(&item, at, ancestors)?);
+            at.truncate(parent_len);
         }
         Value::Object(map)
     };
