@@ -21,10 +21,14 @@ const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 /// Numbers above 2^53 lose precision, as in any JS number; non-finite floats become `null`
 /// (the types sent here hold none: clocks and JSON data are checked finite on the way in).
 pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
+    json_text_to_js(serde_json::to_string(value))
+}
+
+/// [`to_js`]'s part that does not depend on the type (one copy in the .wasm, not one per type).
+fn json_text_to_js(text: serde_json::Result<String>) -> Result<JsValue, JsValue> {
     // Writing into a `Vec` fails only for a map with non-string keys, and no type sent
     // here has one.
-    let text = serde_json::to_string(value)
-        .map_err(|_| type_error("a value could not be converted to JSON"))?;
+    let text = text.map_err(|_| type_error("a value could not be converted to JSON"))?;
     // Text serde_json wrote is valid JSON, so `JSON.parse` cannot fail.
     Ok(js_sys::JSON::parse(&text).unwrap_or_default())
 }

@@ -91,7 +91,11 @@ impl Envelope {
 
     /// Sets a field, returning its previous value.
     pub fn insert(&mut self, name: impl Into<String>, value: FieldValue) -> Option<FieldValue> {
-        let name = name.into();
+        self.insert_named(name.into(), value)
+    }
+
+    /// [`Envelope::insert`] without the generic argument (one copy in the .wasm).
+    fn insert_named(&mut self, name: String, value: FieldValue) -> Option<FieldValue> {
         match self.position(&name) {
             Ok(index) => Some(std::mem::replace(&mut self.fields[index].1, value)),
             Err(index) => {
