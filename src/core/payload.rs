@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::fmt;
+use std::fmt::{self, Write};
 
 use crate::core::text::{self, quoted};
 
@@ -104,18 +104,16 @@ pub fn to_text(payload: &Payload) -> String {
         Payload::Summary(summary) => summary.summary.clone(),
         Payload::Actions(batch) => {
             let session = batch.session_id.as_deref().unwrap_or("unknown");
-            let mut lines = Vec::with_capacity(batch.actions.len() + 1);
-            lines.push(format!(
-                "Session {session} — {} actions",
-                batch.actions.len()
-            ));
-            lines.extend(batch.actions.iter().map(|action| {
-                format!(
-                    "[{}] {}: {} — {}",
+            let mut text = format!("Session {session} — {} actions", batch.actions.len());
+            for action in &batch.actions {
+                // Writing into a `String` cannot fail.
+                let _ = write!(
+                    text,
+                    "\n[{}] {}: {} — {}",
                     action.index, action.action_type, action.description, action.canonical_url
-                )
-            }));
-            lines.join("\n")
+                );
+            }
+            text
         }
     }
 }
