@@ -126,15 +126,16 @@ pub fn merge_actions(batches: &[ActionsPayload]) -> Result<ActionsPayload, Paylo
         field: String::new(),
         problem: "mergeActions needs at least one actions payload".into(),
     })?;
-    let actions: Vec<SlimAction> = batches
-        .iter()
-        .flat_map(|batch| batch.actions.iter().cloned())
-        .enumerate()
-        .map(|(index, action)| SlimAction {
-            index: index as i64,
-            ..action
-        })
-        .collect();
+    // Loops, not a flat_map chain: less .wasm.
+    let mut actions: Vec<SlimAction> = Vec::new();
+    for batch in batches {
+        for action in &batch.actions {
+            actions.push(SlimAction {
+                index: actions.len() as i64,
+                ..action.clone()
+            });
+        }
+    }
     let first_present = |pick: fn(&ActionsPayload) -> &Option<String>| {
         batches.iter().find_map(|batch| pick(batch).clone())
     };
