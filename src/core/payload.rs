@@ -13,7 +13,7 @@ use std::fmt::{self, Write};
 use crate::core::text::{self, quoted};
 
 /// One UI action extracted from a user session.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SlimAction {
     pub title: String,
     pub description: String,
@@ -31,7 +31,7 @@ pub struct SlimAction {
 }
 
 /// A batch of UI actions for one session. Invariant: `count == actions.len()`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActionsPayload {
     pub product_id: String,
     pub session_id: Option<String>,
@@ -44,7 +44,7 @@ pub struct ActionsPayload {
 }
 
 /// A prose summary of a session, replacing `replaces` individual actions.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SummaryPayload {
     pub product_id: String,
     pub session_id: Option<String>,
@@ -83,10 +83,14 @@ impl std::error::Error for PayloadError {}
 
 /// Validates and normalises a wire payload.
 pub fn parse_payload(value: &Value) -> Result<Payload, PayloadError> {
-    let fields = Fields::of(value, String::new())?;
+    let mut fields = Fields::of(value, String::new())?;
     match fields.get("type") {
-        Some(Value::String(t)) if t == "actions" => parse_actions(&fields).map(Payload::Actions),
-        Some(Value::String(t)) if t == "summary" => parse_summary(&fields).map(Payload::Summary),
+        Some(Value::String(t)) if t == "actions" => {
+            parse_actions(&mut fields).map(Payload::Actions)
+        }
+        Some(Value::String(t)) if t == "summary" => {
+            parse_summary(&mut fields).map(Payload::Summary)
+        }
         other => Err(fields.error(
             "type",
             format!(
@@ -154,7 +158,7 @@ pub fn merge_actions(batches: &[ActionsPayload]) -> Result<ActionsPayload, Paylo
     })
 }
 
-fn parse_actions(fields: &Fields) -> Result<ActionsPayload, PayloadError> {
+fn parse_actions(fields: &mut Fields) -> Result<ActionsPayload, PayloadError> {
     let actions = match fields.get("actions") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(items)) => {
@@ -173,64 +177,69 @@ fn parse_actions(fields: &Fields) -> Result<ActionsPayload, PayloadError> {
         }
     };
     // `count` is recomputed, but a present value must still be a number.
-    fields.number("count")?;
-    // Filled in field by field (not a struct literal of `?`s, whose every early return drops
-    // the fields read so far: kilobytes of .wasm). Fields are read in wire order.
-    let mut batch = ActionsPayload {
+    fields.number("count");
+    let batch = ActionsPayload {
+        product_id: fields.string("product_id"),
+        session_id: fields.identity("session_id"),
+        user_id: fields.identity("user_id"),
+        email: fields.identity("email"),
         count: actions.len(),
         actions,
-        ..ActionsPayload::default()
+        forwarded_at: fields.number("forwarded_at"),
+        conversation_id: fields.identity("conversation_id"),
     };
-    batch.product_id = fields.string("product_id")?;
-    batch.session_id = fields.identity("session_id")?;
-    batch.user_id = fields.identity("user_id")?;
-    batch.email = fields.identity("email")?;
-    batch.forwarded_at = fields.number("forwarded_at")?;
-    batch.conversation_id = fields.identity("conversation_id")?;
-    Ok(batch)
+    fields.finish(batch)
 }
 
 fn parse_action(value: &Value, path: String) -> Result<SlimAction, PayloadError> {
-    let fields = Fields::of(value, path)?;
-    // Field by field, as in `parse_actions`.
-    let mut action = SlimAction::default();
-    action.title = fields.string("title")?;
-    action.description = fields.string("description")?;
-    action.canonical_url = fields.string("canonical_url")?;
-    action.index = fields.integer("index")?;
-    action.action_type = fields.string("type")?;
-    action.timestamp_start = fields.number("timestamp_start")?;
-    action.timestamp_end = fields.number("timestamp_end")?;
-    action.raw_url = fields.string("raw_url")?;
-    action.session_id = fields.identity("session_id")?;
-    action.user_id = fields.identity("user_id")?;
-    action.email = fields.identity("email")?;
-    action.conversation_id = fields.identity("conversation_id")?;
-    Ok(action)
+    let mut fields = Fields::of(value, path)?;
+    let action = SlimAction {
+        title: fields.string("title"),
+        description: fields.string("description"),
+        canonical_url: fields.string("canonical_url"),
+        index: fields.integer("index"),
+        action_type: fields.string("type"),
+        timestamp_start: fields.number("timestamp_start"),
+        timestamp_end: fields.number("timestamp_end"),
+        raw_url: fields.string("raw_url"),
+        session_id: fields.identity("session_id"),
+        user_id: fields.identity("user_id"),
+        email: fields.identity("email"),
+        conversation_id: fields.identity("conversation_id"),
+    };
+    fields.finish(action)
 }
 
-fn parse_summary(fields: &Fields) -> Result<SummaryPayload, PayloadError> {
-    // Field by field, as in `parse_actions`.
-    let mut summary = SummaryPayload::default();
-    summary.product_id = fields.string("product_id")?;
-    summary.session_id = fields.identity("session_id")?;
-    summary.summary = fields.string("summary")?;
-    summary.replaces = fields.integer("replaces")?;
-    summary.forwarded_at = fields.number("forwarded_at")?;
-    Ok(summary)
+fn parse_summary(fields: &mut Fields) -> Result<SummaryPayload, PayloadError> {
+    let summary = SummaryPayload {
+        product_id: fields.string("product_id"),
+        session_id: fields.identity("session_id"),
+        summary: fields.string("summary"),
+        replaces: fields.integer("replaces"),
+        forwarded_at: fields.number("forwarded_at"),
+    };
+    fields.finish(summary)
 }
 
-/// The fields of one JSON object, with typed readers whose errors carry the field's path.
-/// Absent and `null` fields read as the type's default.
+/// The fields of one JSON object, with typed readers. Absent and `null` fields read as the
+/// type's default. A field of the wrong type also reads as the default, and the first such
+/// problem is kept, with the field's path, for [`Fields::finish`] to return: readers are
+/// called in field order, so that is the error for the first bad field. (Not a `Result`
+/// per field: every early return would drop the fields read so far, kilobytes of .wasm.)
 struct Fields<'a> {
     map: &'a Map<String, Value>,
     path: String,
+    first_error: Option<PayloadError>,
 }
 
 impl<'a> Fields<'a> {
     fn of(value: &'a Value, path: String) -> Result<Self, PayloadError> {
         match value {
-            Value::Object(map) => Ok(Fields { map, path }),
+            Value::Object(map) => Ok(Fields {
+                map,
+                path,
+                first_error: None,
+            }),
             other => Err(PayloadError {
                 field: path,
                 problem: format!("expected an object, got {}", describe(other)),
@@ -257,49 +266,68 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn string(&self, key: &str) -> Result<String, PayloadError> {
+    /// Keeps the problem with `key` unless an earlier field already had one.
+    fn fail(&mut self, key: &str, problem: String) {
+        if self.first_error.is_none() {
+            self.first_error = Some(self.error(key, problem));
+        }
+    }
+
+    /// `value`, read from these fields, or the error for the first bad field.
+    fn finish<T>(&mut self, value: T) -> Result<T, PayloadError> {
+        match self.first_error.take() {
+            None => Ok(value),
+            Some(error) => Err(error),
+        }
+    }
+
+    fn string(&mut self, key: &str) -> String {
         match self.get(key) {
-            None | Some(Value::Null) => Ok(String::new()),
-            Some(Value::String(s)) => Ok(s.clone()),
+            None | Some(Value::Null) => String::new(),
+            Some(Value::String(s)) => s.clone(),
             Some(other) => {
-                Err(self.error(key, format!("expected a string, got {}", describe(other))))
+                self.fail(key, format!("expected a string, got {}", describe(other)));
+                String::new()
             }
         }
     }
 
     /// An identity field: a string, with `""` normalised to `None`.
-    fn identity(&self, key: &str) -> Result<Option<String>, PayloadError> {
-        self.string(key).map(|s| Some(s).filter(|s| !s.is_empty()))
+    fn identity(&mut self, key: &str) -> Option<String> {
+        Some(self.string(key)).filter(|s| !s.is_empty())
     }
 
-    fn number(&self, key: &str) -> Result<f64, PayloadError> {
-        self.number_as(key, "a number")
+    fn number(&mut self, key: &str) -> f64 {
+        self.number_as(key, "a number").unwrap_or(0.0)
     }
 
     /// A finite number (0 when absent or null); `expected` names what the field holds in
-    /// the message for a value of another type.
-    fn number_as(&self, key: &str, expected: &str) -> Result<f64, PayloadError> {
-        match self.get(key) {
-            None | Some(Value::Null) => Ok(0.0),
-            Some(Value::Number(n)) => n
-                .as_f64()
-                .filter(|n| n.is_finite())
-                .ok_or_else(|| self.error(key, format!("expected a finite number, got {n}"))),
-            Some(other) => {
-                Err(self.error(key, format!("expected {expected}, got {}", describe(other))))
-            }
-        }
+    /// the message for a value of another type. `None` after a problem.
+    fn number_as(&mut self, key: &str, expected: &str) -> Option<f64> {
+        let problem = match self.get(key) {
+            None | Some(Value::Null) => return Some(0.0),
+            Some(Value::Number(n)) => match n.as_f64().filter(|n| n.is_finite()) {
+                Some(number) => return Some(number),
+                None => format!("expected a finite number, got {n}"),
+            },
+            Some(other) => format!("expected {expected}, got {}", describe(other)),
+        };
+        self.fail(key, problem);
+        None
     }
 
-    fn integer(&self, key: &str) -> Result<i64, PayloadError> {
-        let number = self.number_as(key, "an integer")?;
+    fn integer(&mut self, key: &str) -> i64 {
+        let Some(number) = self.number_as(key, "an integer") else {
+            return 0;
+        };
         if number.fract() == 0.0 && number.abs() <= 9_007_199_254_740_991.0 {
-            Ok(number as i64)
+            number as i64
         } else {
-            Err(self.error(
+            self.fail(
                 key,
                 format!("expected an integer, got {}", text::number(number)),
-            ))
+            );
+            0
         }
     }
 }
