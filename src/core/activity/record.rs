@@ -221,7 +221,7 @@ impl Ack {
             ));
         };
         let ack_for_message_id = match map.get("ack_for_message_id") {
-            Some(Value::String(id)) => id.clone(),
+            Some(Value::String(id)) => id.as_str(),
             None | Some(Value::Null) => {
                 return Err(ActivityError::invalid("ack_for_message_id", "is missing"))
             }
@@ -246,8 +246,8 @@ impl Ack {
             Some(code) => any_integer(code, "error_code")?,
         };
         let note = match map.get("note") {
-            None | Some(Value::Null) => String::new(),
-            Some(Value::String(note)) => note.clone(),
+            None | Some(Value::Null) => "",
+            Some(Value::String(note)) => note.as_str(),
             Some(other) => {
                 return Err(ActivityError::invalid(
                     "note",
@@ -255,11 +255,12 @@ impl Ack {
                 ))
             }
         };
+        // Borrowed until every field is checked: no copies to drop on an error.
         Ok(Ack {
-            ack_for_message_id,
+            ack_for_message_id: ack_for_message_id.to_owned(),
             ack_stage,
             error_code,
-            note,
+            note: note.to_owned(),
         })
     }
 }
