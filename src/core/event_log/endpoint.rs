@@ -87,11 +87,20 @@ enum Digits {
 }
 
 fn parse_digits(raw: &str) -> Digits {
-    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+    if raw.is_empty() {
         return Digits::Malformed;
     }
-    // Only digits remain, so the sole possible failure is overflow.
-    raw.parse().map_or(Digits::Overflow, Digits::Value)
+    // By hand rather than `str::parse`, whose sign and radix handling we do not need.
+    let mut value = Some(0u64);
+    for byte in raw.bytes() {
+        if !byte.is_ascii_digit() {
+            return Digits::Malformed;
+        }
+        value = value
+            .and_then(|v| v.checked_mul(10))
+            .and_then(|v| v.checked_add(u64::from(byte - b'0')));
+    }
+    value.map_or(Digits::Overflow, Digits::Value)
 }
 
 /// A request parameter of the activity endpoint.
