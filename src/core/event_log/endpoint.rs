@@ -174,28 +174,30 @@ pub fn format_sse_event(id: u64, kind: &str, data_json: &str) -> String {
     frame.push_str("id: ");
     frame.push_str(&id.to_string());
     frame.push_str("\nevent: ");
-    frame.extend(
-        kind.chars()
-            .map(|c| if c == '\r' || c == '\n' { ' ' } else { c }),
-    );
-    frame.push('\n');
-    frame.push_str("data: ");
-    // Byte by byte: CR and LF are ASCII, so every cut is at a character boundary (and
-    // `get` has no panic path, unlike a `[..]` slice, which links ~5 KiB of formatting).
-    let bytes = data_json.as_bytes();
+    push_line_broken(&mut frame, kind, " ", false);
+    frame.push_str("\ndata: ");
+    push_line_broken(&mut frame, data_json, "\ndata: ", true);
+    frame.push_str("\n\n");
+    frame
+}
+
+/// Appends `text` with each line break replaced by `replacement`: each CR and each LF, or,
+/// with `crlf_is_one`, a CR LF pair once. Byte by byte: CR and LF are ASCII, so every cut
+/// is at a character boundary (and `get` has no panic path, unlike a `[..]` slice, which
+/// links ~5 KiB of formatting code).
+fn push_line_broken(out: &mut String, text: &str, replacement: &str, crlf_is_one: bool) {
+    let bytes = text.as_bytes();
     let (mut start, mut i) = (0, 0);
     while i < bytes.len() {
         if bytes[i] == b'\r' || bytes[i] == b'\n' {
-            frame.push_str(data_json.get(start..i).unwrap_or_default());
-            frame.push_str("\ndata: ");
-            let crlf = bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n');
+            out.push_str(text.get(start..i).unwrap_or_default());
+            out.push_str(replacement);
+            let crlf = crlf_is_one && bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n');
             i += if crlf { 2 } else { 1 };
             start = i;
         } else {
             i += 1;
         }
     }
-    frame.push_str(data_json.get(start..).unwrap_or_default());
-    frame.push_str("\n\n");
-    frame
+    out.push_str(text.get(start..).unwrap_or_default());
 }
