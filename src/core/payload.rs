@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::fmt::{self, Write};
 
-use crate::core::text::{self, quoted};
+use crate::core::text;
 
 /// One UI action extracted from a user session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -338,10 +338,7 @@ fn describe(value: &Value) -> String {
         Value::Null => "null".into(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
-        Value::String(s) if s.chars().count() > 40 => {
-            format!("a string of {} characters", s.chars().count())
-        }
-        Value::String(s) => quoted(s),
+        Value::String(s) => text::short_string(s),
         Value::Array(_) => "an array".into(),
         Value::Object(_) => "an object".into(),
     }

@@ -16,6 +16,17 @@ pub fn json(value: &serde_json::Value) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 
+/// A string for an error message: JSON-quoted, or `a string of N characters` when it is
+/// longer than 40 characters.
+pub fn short_string(text: &str) -> String {
+    let count = text.chars().count();
+    if count > 40 {
+        format!("a string of {count} characters")
+    } else {
+        quoted(text)
+    }
+}
+
 /// A number as `String(number)` in JS prints it for the common cases: integers without
 /// a fraction (`3`, not `3.0`), `NaN`, `Infinity`, `-Infinity`; other numbers in their
 /// shortest round-trip form (`0.5`, `1e-7`, `1.5e+300`).
@@ -52,6 +63,12 @@ mod tests {
     fn strings_are_json_quoted() {
         assert_eq!(quoted("abc"), "\"abc\"");
         assert_eq!(quoted("a\"b\\c\n"), "\"a\\\"b\\\\c\\n\"");
+    }
+
+    #[test]
+    fn long_strings_are_described_by_their_length_in_characters() {
+        assert_eq!(short_string(&"é".repeat(40)), quoted(&"é".repeat(40)));
+        assert_eq!(short_string(&"é".repeat(41)), "a string of 41 characters");
     }
 
     #[test]

@@ -132,11 +132,7 @@ pub fn describe(value: &JsValue) -> String {
         return text::number(number);
     }
     if let Some(text) = value.as_string() {
-        return if text.chars().count() > 40 {
-            format!("a string of {} characters", text.chars().count())
-        } else {
-            text::quoted(&text)
-        };
+        return text::short_string(&text);
     }
     if value.is_null() {
         return "null".into();
