@@ -78,17 +78,10 @@ pub fn optional_count(value: &JsValue, name: &str) -> Result<Option<usize>, JsVa
     if value.is_undefined() || value.is_null() {
         return Ok(None);
     }
-    let number = value.as_f64().ok_or_else(|| {
-        type_error(&format!(
-            "{name} must be a non-negative integer, got {}",
-            describe(value)
-        ))
-    })?;
+    let message = || must_be(name, "a non-negative integer", value);
+    let number = value.as_f64().ok_or_else(|| type_error(&message()))?;
     if number.fract() != 0.0 || !(0.0..=u32::MAX as f64).contains(&number) {
-        return Err(range_error(&format!(
-            "{name} must be a non-negative integer, got {}",
-            describe(value)
-        )));
+        return Err(range_error(&message()));
     }
     Ok(Some(number as usize))
 }
@@ -126,6 +119,11 @@ pub fn tidepool_error(
     error.into()
 }
 
+/// `<name> must be <what>, got <value described>`.
+fn must_be(name: &str, what: &str, value: &JsValue) -> String {
+    format!("{name} must be {what}, got {}", describe(value))
+}
+
 /// A short description of a JS value for error messages.
 pub fn describe(value: &JsValue) -> String {
     if let Some(number) = value.as_f64() {
@@ -159,7 +157,7 @@ pub fn optional_integer(
     if value.is_undefined() || value.is_null() {
         return Ok(None);
     }
-    let message = || format!("{name} must be an integer, got {}", describe(value));
+    let message = || must_be(name, "an integer", value);
     let number = value.as_f64().ok_or_else(|| type_error(&message()))?;
     if number.fract() == 0.0 && number.abs() <= MAX_SAFE_INTEGER {
         return Ok(Some(number as i64));
@@ -179,7 +177,7 @@ pub fn optional_number(value: &JsValue, name: &str) -> Result<Option<f64>, JsVal
     value
         .as_f64()
         .map(Some)
-        .ok_or_else(|| type_error(&format!("{name} must be a number, got {}", describe(value))))
+        .ok_or_else(|| type_error(&must_be(name, "a number", value)))
 }
 
 /// A required string argument, else a `TypeError` naming `name` and the kind of value given
