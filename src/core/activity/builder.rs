@@ -120,9 +120,10 @@ impl EnvelopeOptions {
 fn string(field: &str, value: FieldValue) -> Result<String, ActivityError> {
     match value {
         FieldValue::Json(Value::String(text)) => Ok(text),
-        other => Err(ActivityError::invalid(
+        other => Err(ActivityError::wrong_type(
             field,
-            format!("must be a string, got {}", other.describe()),
+            "a string",
+            other.describe(),
         )),
     }
 }
@@ -130,9 +131,10 @@ fn string(field: &str, value: FieldValue) -> Result<String, ActivityError> {
 fn integer(field: &str, value: FieldValue) -> Result<i64, ActivityError> {
     match value {
         FieldValue::Json(number) => any_integer(&number, field),
-        bytes => Err(ActivityError::invalid(
+        bytes => Err(ActivityError::wrong_type(
             field,
-            format!("must be a number, got {}", bytes.describe()),
+            "a number",
+            bytes.describe(),
         )),
     }
 }

@@ -55,9 +55,10 @@ impl Envelope {
                     .map(|(name, value)| (name, FieldValue::Json(value)))
                     .collect(),
             }),
-            other => Err(ActivityError::invalid(
+            other => Err(ActivityError::wrong_type(
                 "envelope",
-                format!("must be an object, got {}", describe(&other)),
+                "an object",
+                describe(&other),
             )),
         }
     }
@@ -178,9 +179,10 @@ impl Envelope {
             }
             Some(FieldValue::Json(Value::String(id))) => id.as_str(),
             Some(other) => {
-                return Err(ActivityError::invalid(
+                return Err(ActivityError::wrong_type(
                     "message_id",
-                    format!("must be a string, got {}", other.describe()),
+                    "a string",
+                    other.describe(),
                 ))
             }
         };
@@ -188,9 +190,10 @@ impl Envelope {
             match self.get(name) {
                 None | Some(FieldValue::Json(Value::Null | Value::String(_))) => {}
                 Some(other) => {
-                    return Err(ActivityError::invalid(
+                    return Err(ActivityError::wrong_type(
                         name,
-                        format!("must be a string, got {}", other.describe()),
+                        "a string",
+                        other.describe(),
                     ))
                 }
             }

@@ -38,9 +38,10 @@ pub(crate) fn integer_in(
     expected: &str,
 ) -> Result<i64, ActivityError> {
     let Value::Number(number) = value else {
-        return Err(ActivityError::invalid(
+        return Err(ActivityError::wrong_type(
             field,
-            format!("must be a number, got {}", describe(value)),
+            "a number",
+            describe(value),
         ));
     };
     let integer = if let Some(i) = number.as_i64() {

@@ -215,9 +215,10 @@ impl Ack {
     /// error); `error_code` an integer.
     pub fn from_value(value: &Value) -> Result<Ack, ActivityError> {
         let Value::Object(map) = value else {
-            return Err(ActivityError::invalid(
+            return Err(ActivityError::wrong_type(
                 "ack",
-                format!("must be an object, got {}", describe(value)),
+                "an object",
+                describe(value),
             ));
         };
         let ack_for_message_id = match map.get("ack_for_message_id") {
@@ -226,9 +227,10 @@ impl Ack {
                 return Err(ActivityError::invalid("ack_for_message_id", "is missing"))
             }
             Some(other) => {
-                return Err(ActivityError::invalid(
+                return Err(ActivityError::wrong_type(
                     "ack_for_message_id",
-                    format!("must be a string, got {}", describe(other)),
+                    "a string",
+                    describe(other),
                 ))
             }
         };
@@ -249,9 +251,10 @@ impl Ack {
             None | Some(Value::Null) => "",
             Some(Value::String(note)) => note.as_str(),
             Some(other) => {
-                return Err(ActivityError::invalid(
+                return Err(ActivityError::wrong_type(
                     "note",
-                    format!("must be a string, got {}", describe(other)),
+                    "a string",
+                    describe(other),
                 ))
             }
         };
