@@ -170,10 +170,7 @@ fn parse_actions(fields: &mut Fields) -> Result<ActionsPayload, PayloadError> {
             actions
         }
         Some(other) => {
-            return Err(fields.error(
-                "actions",
-                format!("expected an array, got {}", describe(other)),
-            ))
+            return Err(fields.error("actions", expected_got("an array", &describe(other))))
         }
     };
     // `count` is recomputed, but a present value must still be a number.
@@ -242,7 +239,7 @@ impl<'a> Fields<'a> {
             }),
             other => Err(PayloadError {
                 field: path,
-                problem: format!("expected an object, got {}", describe(other)),
+                problem: expected_got("an object", &describe(other)),
             }),
         }
     }
@@ -286,7 +283,7 @@ impl<'a> Fields<'a> {
             None | Some(Value::Null) => String::new(),
             Some(Value::String(s)) => s.clone(),
             Some(other) => {
-                self.fail(key, format!("expected a string, got {}", describe(other)));
+                self.fail(key, expected_got("a string", &describe(other)));
                 String::new()
             }
         }
@@ -308,9 +305,9 @@ impl<'a> Fields<'a> {
             None | Some(Value::Null) => return Some(0.0),
             Some(Value::Number(n)) => match n.as_f64().filter(|n| n.is_finite()) {
                 Some(number) => return Some(number),
-                None => format!("expected a finite number, got {n}"),
+                None => expected_got("a finite number", &n.to_string()),
             },
-            Some(other) => format!("expected {expected}, got {}", describe(other)),
+            Some(other) => expected_got(expected, &describe(other)),
         };
         self.fail(key, problem);
         None
@@ -323,13 +320,15 @@ impl<'a> Fields<'a> {
         if number.fract() == 0.0 && number.abs() <= 9_007_199_254_740_991.0 {
             number as i64
         } else {
-            self.fail(
-                key,
-                format!("expected an integer, got {}", text::number(number)),
-            );
+            self.fail(key, expected_got("an integer", &text::number(number)));
             0
         }
     }
+}
+
+/// `expected <what>, got <got>`: one builder for every such problem (less .wasm).
+fn expected_got(what: &str, got: &str) -> String {
+    format!("expected {what}, got {got}")
 }
 
 /// A short description of a JSON value for error messages.
