@@ -93,9 +93,9 @@ pub fn parse_payload(value: &Value) -> Result<Payload, PayloadError> {
         }
         other => Err(fields.error(
             "type",
-            format!(
-                "expected \"actions\" or \"summary\", got {}",
-                describe(other.unwrap_or(&Value::Null))
+            expected_got(
+                "\"actions\" or \"summary\"",
+                &describe(other.unwrap_or(&Value::Null)),
             ),
         )),
     }
