@@ -164,7 +164,7 @@ pub fn envelope_from_snapshot(value: &Value, path: &str) -> Result<Envelope, Act
         }
         Some(other) => {
             return Err(must_be(
-                &format!("{path}.{BYTES_FIELDS_KEY}"),
+                &dotted(path, BYTES_FIELDS_KEY),
                 "an array of field names",
                 other,
             ))
@@ -175,7 +175,7 @@ pub fn envelope_from_snapshot(value: &Value, path: &str) -> Result<Envelope, Act
         Some(Value::Bool(true)) => {
             if !map.contains_key("payload") {
                 return Err(ActivityError::snapshot(
-                    format!("{path}.{PAYLOAD_IS_B64_KEY}"),
+                    dotted(path, PAYLOAD_IS_B64_KEY),
                     "is true but the envelope has no payload",
                 ));
             }
@@ -185,7 +185,7 @@ pub fn envelope_from_snapshot(value: &Value, path: &str) -> Result<Envelope, Act
         }
         Some(other) => {
             return Err(must_be(
-                &format!("{path}.{PAYLOAD_IS_B64_KEY}"),
+                &dotted(path, PAYLOAD_IS_B64_KEY),
                 "a boolean",
                 other,
             ))
@@ -201,7 +201,7 @@ pub fn envelope_from_snapshot(value: &Value, path: &str) -> Result<Envelope, Act
             envelope.insert_json(name.clone(), value.clone());
             continue;
         }
-        let field_path = format!("{path}.{name}");
+        let field_path = dotted(path, name);
         let Value::String(text) = value else {
             return Err(must_be(
                 &field_path,
@@ -325,7 +325,7 @@ fn record_from_snapshot(key: &str, value: &Value) -> Result<ActivityRecord, Acti
     };
     if let Some(unknown) = map.keys().find(|k| !RECORD_FIELDS.contains(&k.as_str())) {
         return Err(ActivityError::snapshot(
-            format!("{path}.{unknown}"),
+            dotted(&path, unknown),
             "is not a record field",
         ));
     }
@@ -359,7 +359,7 @@ fn record_from_snapshot(key: &str, value: &Value) -> Result<ActivityRecord, Acti
             match envelope.validate_for_record() {
                 Ok(id) if id == key => {}
                 Ok(id) => record.fail(ActivityError::snapshot(
-                    format!("{envelope_path}.message_id"),
+                    dotted(&envelope_path, "message_id"),
                     format!("{} differs from the record's key", quoted(id)),
                 )),
                 Err(e) => record.fail(relocate(e, &envelope_path)),
@@ -410,7 +410,7 @@ impl<'a> RecordFields<'a> {
 
     /// The path of field `name`.
     fn at(&self, name: &str) -> String {
-        format!("{}.{name}", self.path)
+        dotted(&self.path, name)
     }
 
     fn get(&mut self, name: &str) -> Option<&'a Value> {
@@ -445,6 +445,11 @@ impl<'a> RecordFields<'a> {
     }
 }
 
+/// `<path>.<name>`. (One function for every such path: less .wasm than a `format!` each.)
+fn dotted(path: &str, name: &str) -> String {
+    format!("{path}.{name}")
+}
+
 /// `records["<id>"]`, the id JSON-quoted.
 fn record_path(id: &str) -> String {
     format!("records[{}]", quoted(id))
@@ -458,14 +463,14 @@ fn must_be(path: &str, expected: &str, got: &Value) -> ActivityError {
 fn relocate(error: ActivityError, prefix: &str) -> ActivityError {
     match error {
         ActivityError::InvalidArgument { field, problem } => {
-            ActivityError::snapshot(format!("{prefix}.{field}"), problem)
+            ActivityError::snapshot(dotted(prefix, &field), problem)
         }
         ActivityError::Range {
             field,
             value,
             expected,
         } => ActivityError::snapshot(
-            format!("{prefix}.{field}"),
+            dotted(prefix, &field),
             format!("must be {expected}, got {value}"),
         ),
         other => other,
