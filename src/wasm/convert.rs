@@ -240,8 +240,8 @@ pub struct NotJson {
 impl NotJson {
     /// A `TypeError` about the argument `what`: `envelope.meta.f is a function`.
     pub fn into_type_error(self, what: &str) -> JsValue {
-        let separator = match self.path.chars().next() {
-            None | Some('[') => "",
+        let separator = match self.path.as_bytes().first() {
+            None | Some(b'[') => "",
             Some(_) => ".",
         };
         type_error(&format!(

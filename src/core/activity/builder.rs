@@ -263,11 +263,11 @@ pub fn uuid_v4(
     // Groups of 8-4-4-4-12 hex digits. Digit by digit, not by slicing the hex string:
     // a str slice links core's panic formatting for char boundaries (~5 KiB of .wasm).
     let mut id = String::with_capacity(36);
-    for (i, digit) in text::hex(&b).chars().enumerate() {
+    for (i, digit) in text::hex(&b).bytes().enumerate() {
         if matches!(i, 8 | 12 | 16 | 20) {
             id.push('-');
         }
-        id.push(digit);
+        id.push(char::from(digit));
     }
     Ok(id)
 }
