@@ -256,14 +256,22 @@ impl<T> EventBuffer<T> {
 
     /// The positions of the items, oldest first.
     pub fn positions(&self) -> impl Iterator<Item = usize> {
-        (self.head..self.ring.len()).chain(0..self.head)
+        self.peek_positions(None)
     }
 
     /// The positions of the newest `n` items (all of them for `None`), oldest first.
     pub fn peek_positions(&self, n: Option<usize>) -> impl Iterator<Item = usize> {
-        let len = self.ring.len();
+        let (head, len) = (self.head, self.ring.len());
         let skip = n.map_or(0, |n| len.saturating_sub(n));
-        self.positions().skip(skip)
+        // The `i`-th oldest item is at `(head + i) % len`. (A range mapped, not two ranges
+        // chained and skipped: less .wasm.)
+        (skip..len).map(move |i| {
+            if i < len - head {
+                head + i
+            } else {
+                i - (len - head)
+            }
+        })
     }
 
     /// The newest `n` items (all of them for `None`), oldest first, without removing them.

@@ -8,9 +8,9 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::fmt;
+use std::fmt::{self, Write};
 
-use crate::core::text::{self, quoted};
+use crate::core::text;
 
 /// One UI action extracted from a user session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -83,15 +83,19 @@ impl std::error::Error for PayloadError {}
 
 /// Validates and normalises a wire payload.
 pub fn parse_payload(value: &Value) -> Result<Payload, PayloadError> {
-    let fields = Fields::of(value, String::new())?;
+    let mut fields = Fields::of(value, String::new())?;
     match fields.get("type") {
-        Some(Value::String(t)) if t == "actions" => parse_actions(&fields).map(Payload::Actions),
-        Some(Value::String(t)) if t == "summary" => parse_summary(&fields).map(Payload::Summary),
+        Some(Value::String(t)) if t == "actions" => {
+            parse_actions(&mut fields).map(Payload::Actions)
+        }
+        Some(Value::String(t)) if t == "summary" => {
+            parse_summary(&mut fields).map(Payload::Summary)
+        }
         other => Err(fields.error(
             "type",
-            format!(
-                "expected \"actions\" or \"summary\", got {}",
-                describe(other.unwrap_or(&Value::Null))
+            expected_got(
+                "\"actions\" or \"summary\"",
+                &describe(other.unwrap_or(&Value::Null)),
             ),
         )),
     }
@@ -104,18 +108,16 @@ pub fn to_text(payload: &Payload) -> String {
         Payload::Summary(summary) => summary.summary.clone(),
         Payload::Actions(batch) => {
             let session = batch.session_id.as_deref().unwrap_or("unknown");
-            let mut lines = Vec::with_capacity(batch.actions.len() + 1);
-            lines.push(format!(
-                "Session {session} — {} actions",
-                batch.actions.len()
-            ));
-            lines.extend(batch.actions.iter().map(|action| {
-                format!(
-                    "[{}] {}: {} — {}",
+            let mut text = format!("Session {session} — {} actions", batch.actions.len());
+            for action in &batch.actions {
+                // Writing into a `String` cannot fail.
+                let _ = write!(
+                    text,
+                    "\n[{}] {}: {} — {}",
                     action.index, action.action_type, action.description, action.canonical_url
-                )
-            }));
-            lines.join("\n")
+                );
+            }
+            text
         }
     }
 }
@@ -128,15 +130,16 @@ pub fn merge_actions(batches: &[ActionsPayload]) -> Result<ActionsPayload, Paylo
         field: String::new(),
         problem: "mergeActions needs at least one actions payload".into(),
     })?;
-    let actions: Vec<SlimAction> = batches
-        .iter()
-        .flat_map(|batch| batch.actions.iter().cloned())
-        .enumerate()
-        .map(|(index, action)| SlimAction {
-            index: index as i64,
-            ..action
-        })
-        .collect();
+    // Loops, not a flat_map chain: less .wasm.
+    let mut actions: Vec<SlimAction> = Vec::new();
+    for batch in batches {
+        for action in &batch.actions {
+            actions.push(SlimAction {
+                index: actions.len() as i64,
+                ..action.clone()
+            });
+        }
+    }
     let first_present = |pick: fn(&ActionsPayload) -> &Option<String>| {
         batches.iter().find_map(|batch| pick(batch).clone())
     };
@@ -155,77 +158,88 @@ pub fn merge_actions(batches: &[ActionsPayload]) -> Result<ActionsPayload, Paylo
     })
 }
 
-fn parse_actions(fields: &Fields) -> Result<ActionsPayload, PayloadError> {
+fn parse_actions(fields: &mut Fields) -> Result<ActionsPayload, PayloadError> {
     let actions = match fields.get("actions") {
         None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| parse_action(item, fields.path(&format!("actions[{i}]"))))
-            .collect::<Result<Vec<_>, _>>()?,
+        Some(Value::Array(items)) => {
+            // A loop, not `collect::<Result<..>>()`: the adapter costs kilobytes of .wasm.
+            let mut actions = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                actions.push(parse_action(item, fields.path(&format!("actions[{i}]")))?);
+            }
+            actions
+        }
         Some(other) => {
-            return Err(fields.error(
-                "actions",
-                format!("expected an array, got {}", describe(other)),
-            ))
+            return Err(fields.error("actions", expected_got("an array", &describe(other))))
         }
     };
     // `count` is recomputed, but a present value must still be a number.
-    fields.number("count")?;
-    Ok(ActionsPayload {
-        product_id: fields.string("product_id")?,
-        session_id: fields.identity("session_id")?,
-        user_id: fields.identity("user_id")?,
-        email: fields.identity("email")?,
+    fields.number("count");
+    let batch = ActionsPayload {
+        product_id: fields.string("product_id"),
+        session_id: fields.identity("session_id"),
+        user_id: fields.identity("user_id"),
+        email: fields.identity("email"),
         count: actions.len(),
         actions,
-        forwarded_at: fields.number("forwarded_at")?,
-        conversation_id: fields.identity("conversation_id")?,
-    })
+        forwarded_at: fields.number("forwarded_at"),
+        conversation_id: fields.identity("conversation_id"),
+    };
+    fields.finish(batch)
 }
 
 fn parse_action(value: &Value, path: String) -> Result<SlimAction, PayloadError> {
-    let fields = Fields::of(value, path)?;
-    Ok(SlimAction {
-        title: fields.string("title")?,
-        description: fields.string("description")?,
-        canonical_url: fields.string("canonical_url")?,
-        index: fields.integer("index")?,
-        action_type: fields.string("type")?,
-        timestamp_start: fields.number("timestamp_start")?,
-        timestamp_end: fields.number("timestamp_end")?,
-        raw_url: fields.string("raw_url")?,
-        session_id: fields.identity("session_id")?,
-        user_id: fields.identity("user_id")?,
-        email: fields.identity("email")?,
-        conversation_id: fields.identity("conversation_id")?,
-    })
+    let mut fields = Fields::of(value, path)?;
+    let action = SlimAction {
+        title: fields.string("title"),
+        description: fields.string("description"),
+        canonical_url: fields.string("canonical_url"),
+        index: fields.integer("index"),
+        action_type: fields.string("type"),
+        timestamp_start: fields.number("timestamp_start"),
+        timestamp_end: fields.number("timestamp_end"),
+        raw_url: fields.string("raw_url"),
+        session_id: fields.identity("session_id"),
+        user_id: fields.identity("user_id"),
+        email: fields.identity("email"),
+        conversation_id: fields.identity("conversation_id"),
+    };
+    fields.finish(action)
 }
 
-fn parse_summary(fields: &Fields) -> Result<SummaryPayload, PayloadError> {
-    Ok(SummaryPayload {
-        product_id: fields.string("product_id")?,
-        session_id: fields.identity("session_id")?,
-        summary: fields.string("summary")?,
-        replaces: fields.integer("replaces")?,
-        forwarded_at: fields.number("forwarded_at")?,
-    })
+fn parse_summary(fields: &mut Fields) -> Result<SummaryPayload, PayloadError> {
+    let summary = SummaryPayload {
+        product_id: fields.string("product_id"),
+        session_id: fields.identity("session_id"),
+        summary: fields.string("summary"),
+        replaces: fields.integer("replaces"),
+        forwarded_at: fields.number("forwarded_at"),
+    };
+    fields.finish(summary)
 }
 
-/// The fields of one JSON object, with typed readers whose errors carry the field's path.
-/// Absent and `null` fields read as the type's default.
+/// The fields of one JSON object, with typed readers. Absent and `null` fields read as the
+/// type's default. A field of the wrong type also reads as the default, and the first such
+/// problem is kept, with the field's path, for [`Fields::finish`] to return: readers are
+/// called in field order, so that is the error for the first bad field. (Not a `Result`
+/// per field: every early return would drop the fields read so far, kilobytes of .wasm.)
 struct Fields<'a> {
     map: &'a Map<String, Value>,
     path: String,
+    first_error: Option<PayloadError>,
 }
 
 impl<'a> Fields<'a> {
     fn of(value: &'a Value, path: String) -> Result<Self, PayloadError> {
         match value {
-            Value::Object(map) => Ok(Fields { map, path }),
+            Value::Object(map) => Ok(Fields {
+                map,
+                path,
+                first_error: None,
+            }),
             other => Err(PayloadError {
                 field: path,
-                problem: format!("expected an object, got {}", describe(other)),
+                problem: expected_got("an object", &describe(other)),
             }),
         }
     }
@@ -249,51 +263,72 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn string(&self, key: &str) -> Result<String, PayloadError> {
+    /// Keeps the problem with `key` unless an earlier field already had one.
+    fn fail(&mut self, key: &str, problem: String) {
+        if self.first_error.is_none() {
+            self.first_error = Some(self.error(key, problem));
+        }
+    }
+
+    /// `value`, read from these fields, or the error for the first bad field.
+    fn finish<T>(&mut self, value: T) -> Result<T, PayloadError> {
+        match self.first_error.take() {
+            None => Ok(value),
+            Some(error) => Err(error),
+        }
+    }
+
+    fn string(&mut self, key: &str) -> String {
         match self.get(key) {
-            None | Some(Value::Null) => Ok(String::new()),
-            Some(Value::String(s)) => Ok(s.clone()),
+            None | Some(Value::Null) => String::new(),
+            Some(Value::String(s)) => s.clone(),
             Some(other) => {
-                Err(self.error(key, format!("expected a string, got {}", describe(other))))
+                self.fail(key, expected_got("a string", &describe(other)));
+                String::new()
             }
         }
     }
 
     /// An identity field: a string, with `""` normalised to `None`.
-    fn identity(&self, key: &str) -> Result<Option<String>, PayloadError> {
-        self.string(key).map(|s| Some(s).filter(|s| !s.is_empty()))
+    fn identity(&mut self, key: &str) -> Option<String> {
+        Some(self.string(key)).filter(|s| !s.is_empty())
     }
 
-    fn number(&self, key: &str) -> Result<f64, PayloadError> {
-        self.number_as(key, "a number")
+    fn number(&mut self, key: &str) -> f64 {
+        self.number_as(key, "a number").unwrap_or(0.0)
     }
 
     /// A finite number (0 when absent or null); `expected` names what the field holds in
-    /// the message for a value of another type.
-    fn number_as(&self, key: &str, expected: &str) -> Result<f64, PayloadError> {
-        match self.get(key) {
-            None | Some(Value::Null) => Ok(0.0),
-            Some(Value::Number(n)) => n
-                .as_f64()
-                .filter(|n| n.is_finite())
-                .ok_or_else(|| self.error(key, format!("expected a finite number, got {n}"))),
-            Some(other) => {
-                Err(self.error(key, format!("expected {expected}, got {}", describe(other))))
-            }
-        }
+    /// the message for a value of another type. `None` after a problem.
+    fn number_as(&mut self, key: &str, expected: &str) -> Option<f64> {
+        let problem = match self.get(key) {
+            None | Some(Value::Null) => return Some(0.0),
+            Some(Value::Number(n)) => match n.as_f64().filter(|n| n.is_finite()) {
+                Some(number) => return Some(number),
+                None => expected_got("a finite number", &n.to_string()),
+            },
+            Some(other) => expected_got(expected, &describe(other)),
+        };
+        self.fail(key, problem);
+        None
     }
 
-    fn integer(&self, key: &str) -> Result<i64, PayloadError> {
-        let number = self.number_as(key, "an integer")?;
+    fn integer(&mut self, key: &str) -> i64 {
+        let Some(number) = self.number_as(key, "an integer") else {
+            return 0;
+        };
         if number.fract() == 0.0 && number.abs() <= 9_007_199_254_740_991.0 {
-            Ok(number as i64)
+            number as i64
         } else {
-            Err(self.error(
-                key,
-                format!("expected an integer, got {}", text::number(number)),
-            ))
+            self.fail(key, expected_got("an integer", &text::number(number)));
+            0
         }
     }
+}
+
+/// `expected <what>, got <got>`: one builder for every such problem (less .wasm).
+fn expected_got(what: &str, got: &str) -> String {
+    format!("expected {what}, got {got}")
 }
 
 /// A short description of a JSON value for error messages.
@@ -302,10 +337,7 @@ fn describe(value: &Value) -> String {
         Value::Null => "null".into(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
-        Value::String(s) if s.chars().count() > 40 => {
-            format!("a string of {} characters", s.chars().count())
-        }
-        Value::String(s) => quoted(s),
+        Value::String(s) => text::short_string(s),
         Value::Array(_) => "an array".into(),
         Value::Object(_) => "an object".into(),
     }

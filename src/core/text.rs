@@ -4,7 +4,27 @@
 
 /// `text` as a JSON string literal: `"a \"b\""`.
 pub fn quoted(text: &str) -> String {
-    serde_json::Value::from(text).to_string()
+    // Serialising a `str` into a `Vec` cannot fail.
+    serde_json::to_string(text).unwrap_or_default()
+}
+
+/// `value` as compact JSON text, as `value.to_string()` writes it. Not through `Value`'s
+/// `Display`: that one builds an `io::Error` from a string, whose `Debug` links the
+/// Unicode tables of `{:?}` into the wasm module (about 6 KiB).
+pub fn json(value: &serde_json::Value) -> String {
+    // Writing into a `Vec` cannot fail, and a `Value`'s map keys are strings.
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// A string for an error message: JSON-quoted, or `a string of N characters` when it is
+/// longer than 40 characters.
+pub fn short_string(text: &str) -> String {
+    let count = text.chars().count();
+    if count > 40 {
+        format!("a string of {count} characters")
+    } else {
+        quoted(text)
+    }
 }
 
 /// A number as `String(number)` in JS prints it for the common cases: integers without
@@ -43,6 +63,12 @@ mod tests {
     fn strings_are_json_quoted() {
         assert_eq!(quoted("abc"), "\"abc\"");
         assert_eq!(quoted("a\"b\\c\n"), "\"a\\\"b\\\\c\\n\"");
+    }
+
+    #[test]
+    fn long_strings_are_described_by_their_length_in_characters() {
+        assert_eq!(short_string(&"é".repeat(40)), quoted(&"é".repeat(40)));
+        assert_eq!(short_string(&"é".repeat(41)), "a string of 41 characters");
     }
 
     #[test]

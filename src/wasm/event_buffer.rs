@@ -83,8 +83,12 @@ impl EventBufferCore {
         let (taken, kept) = self
             .buffer
             .drain_where_positions(|&kind| filter.matches(kind));
-        let count = std::iter::once(taken.len());
-        positions(count.chain(taken).chain(kept))
+        // Pushed, not chained: `Chain` brings its own code into the .wasm.
+        let mut out = Vec::with_capacity(1 + taken.len() + kept.len());
+        out.push(taken.len() as u32);
+        out.extend(taken.into_iter().map(|position| position as u32));
+        out.extend(kept.into_iter().map(|position| position as u32));
+        out
     }
 
     /// The positions of the newest `n` payloads (all for `undefined`/`null`), oldest first.

@@ -6,7 +6,7 @@
 
 use crate::core::event_log::endpoint::{self, ParamError};
 use crate::core::event_log::{
-    parse_backend_name, BackendKind, DisabledEventLog, Event, EventLogConfig, EventLogError,
+    parse_backend_name, BackendKind, DisabledEventLog, EventLogConfig, EventLogError, Events,
     InMemoryEventLog, ReadResult,
 };
 use crate::wasm::convert;
@@ -26,11 +26,20 @@ pub struct EventLogCore {
     config_warnings: Vec<String>,
 }
 
+/// Events written as an array straight from the log (not collected into a `Vec` first).
+struct EventList<'a>(Events<'a, Value>);
+
+impl Serialize for EventList<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.clone())
+    }
+}
+
 /// `read()`'s result in the JS API's camelCase.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ReadView<'a> {
-    events: Vec<&'a Event<Value>>,
+    events: EventList<'a>,
     first_id: Option<u64>,
     last_id: u64,
     missed: u64,
@@ -105,11 +114,11 @@ impl EventLogCore {
     /// Events after `since`, at most `limit`, as an array of fresh objects.
     pub fn query(&mut self, since: JsValue, limit: JsValue, now: f64) -> Result<JsValue, JsValue> {
         let (since, limit) = cursor_args(&since, &limit)?;
-        let events: Vec<&Event<Value>> = match &mut self.backend {
-            Backend::Memory(log) => log.query(since, limit, now).map_err(log_error)?.collect(),
-            Backend::Disabled(log) => log.query(since, limit, now).map_err(log_error)?.collect(),
+        let events = match &mut self.backend {
+            Backend::Memory(log) => log.query(since, limit, now),
+            Backend::Disabled(log) => log.query(since, limit, now),
         };
-        convert::to_js(&events)
+        convert::to_js(&EventList(events.map_err(log_error)?))
     }
 
     /// `{ events, firstId, lastId, missed, nextSince }`.
@@ -188,7 +197,7 @@ impl EventLogCore {
 
 fn view(result: ReadResult<'_, Value>) -> ReadView<'_> {
     ReadView {
-        events: result.events.collect(),
+        events: EventList(result.events),
         first_id: result.first_id,
         last_id: result.last_id,
         missed: result.missed,

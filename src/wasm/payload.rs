@@ -1,6 +1,6 @@
 //! `parsePayload`, `toText`, `mergeActions`: the connector payload functions.
 
-use crate::core::payload::{self, ActionsPayload, Payload, PayloadError};
+use crate::core::payload::{self, Payload, PayloadError};
 use crate::wasm::convert;
 use wasm_bindgen::prelude::*;
 
@@ -22,18 +22,19 @@ pub fn merge_actions(list: JsValue) -> Result<JsValue, JsValue> {
             convert::describe(&list)
         )));
     }
-    let batches = js_sys::Array::from(&list)
-        .iter()
-        .enumerate()
-        .map(|(i, item)| match parse(item) {
-            Ok(Payload::Actions(batch)) => Ok(batch),
-            Ok(Payload::Summary(_)) => Err(payload_error(PayloadError {
-                field: format!("[{i}].type"),
-                problem: "expected \"actions\", got \"summary\"".into(),
-            })),
-            Err(error) => Err(error),
-        })
-        .collect::<Result<Vec<ActionsPayload>, JsValue>>()?;
+    // A loop, not `collect::<Result<..>>()`: the adapter costs kilobytes of .wasm.
+    let mut batches = Vec::new();
+    for (i, item) in js_sys::Array::from(&list).iter().enumerate() {
+        match parse(item)? {
+            Payload::Actions(batch) => batches.push(batch),
+            Payload::Summary(_) => {
+                return Err(payload_error(PayloadError {
+                    field: format!("[{i}].type"),
+                    problem: "expected \"actions\", got \"summary\"".into(),
+                }))
+            }
+        }
+    }
     let merged = payload::merge_actions(&batches).map_err(payload_error)?;
     convert::to_js(&Payload::Actions(merged))
 }

@@ -7,6 +7,8 @@
 
 use std::fmt;
 
+use crate::core::text;
+
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /// Why a string is not canonical base64; `offset` is a byte offset into the input.
@@ -25,10 +27,15 @@ impl fmt::Display for Base64Error {
         match self {
             Base64Error::Length(len) => write!(f, "length {len} is not a multiple of 4"),
             Base64Error::InvalidByte { offset, byte } => {
+                // By hand, not `'{}'` / `{:02x}`: the `char` and `LowerHex` formatting
+                // code would be linked for this message alone.
                 let shown = if byte.is_ascii_graphic() {
-                    format!("'{}'", char::from(*byte))
+                    let mut shown = String::from("'");
+                    shown.push(char::from(*byte));
+                    shown.push('\'');
+                    shown
                 } else {
-                    format!("byte 0x{byte:02x}")
+                    format!("byte 0x{}", text::hex(&[*byte]))
                 };
                 write!(f, "unexpected {shown} at offset {offset}")
             }

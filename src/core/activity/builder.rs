@@ -65,38 +65,52 @@ impl EnvelopeOptions {
     pub fn from_fields(
         fields: impl IntoIterator<Item = (String, FieldValue)>,
     ) -> Result<Self, ActivityError> {
+        /// Where an option's value goes, by its type. (One conversion call per type rather
+        /// than one per option: less .wasm.)
+        enum Slot<'a> {
+            Text(&'a mut Option<String>),
+            Integer(&'a mut Option<i64>),
+            Bytes(&'a mut Vec<u8>),
+        }
         let mut options = EnvelopeOptions::default();
         for (name, value) in fields {
-            let field = name.as_str();
             if matches!(value, FieldValue::Json(Value::Null)) {
                 continue;
             }
-            match field {
-                "producerId" => options.producer_id = string(field, value)?,
-                "messageType" => options.message_type = Some(integer(field, value)?),
-                "contentType" => options.content_type = Some(string(field, value)?),
-                "payload" => options.payload = bytes(field, value)?,
-                "correlationId" => options.correlation_id = Some(string(field, value)?),
-                "parentCorrelationId" => {
-                    options.parent_correlation_id = Some(string(field, value)?)
+            let field = name.as_str();
+            let o = &mut options;
+            let slot = match field {
+                "producerId" => {
+                    o.producer_id = string(field, value)?;
+                    continue;
                 }
-                "sequenceNumber" => options.sequence_number = Some(integer(field, value)?),
-                "retryCount" => options.retry_count = Some(integer(field, value)?),
-                "idempotencyToken" => options.idempotency_token = Some(string(field, value)?),
-                "repoId" => options.repo_id = Some(string(field, value)?),
-                "worktreeId" => options.worktree_id = Some(string(field, value)?),
-                "ttlMs" => options.ttl_ms = Some(integer(field, value)?),
-                "state" => options.state = Some(integer(field, value)?),
-                "effectivePolicyId" => options.effective_policy_id = Some(string(field, value)?),
-                "auditProof" => options.audit_proof = bytes(field, value)?,
-                "auditPolicyId" => options.audit_policy_id = Some(string(field, value)?),
-                "hlcNode" => options.hlc_node = Some(string(field, value)?),
+                "messageType" => Slot::Integer(&mut o.message_type),
+                "contentType" => Slot::Text(&mut o.content_type),
+                "payload" => Slot::Bytes(&mut o.payload),
+                "correlationId" => Slot::Text(&mut o.correlation_id),
+                "parentCorrelationId" => Slot::Text(&mut o.parent_correlation_id),
+                "sequenceNumber" => Slot::Integer(&mut o.sequence_number),
+                "retryCount" => Slot::Integer(&mut o.retry_count),
+                "idempotencyToken" => Slot::Text(&mut o.idempotency_token),
+                "repoId" => Slot::Text(&mut o.repo_id),
+                "worktreeId" => Slot::Text(&mut o.worktree_id),
+                "ttlMs" => Slot::Integer(&mut o.ttl_ms),
+                "state" => Slot::Integer(&mut o.state),
+                "effectivePolicyId" => Slot::Text(&mut o.effective_policy_id),
+                "auditProof" => Slot::Bytes(&mut o.audit_proof),
+                "auditPolicyId" => Slot::Text(&mut o.audit_policy_id),
+                "hlcNode" => Slot::Text(&mut o.hlc_node),
                 _ => {
                     return Err(ActivityError::invalid(
                         name,
                         "is not a buildEnvelope option",
                     ))
                 }
+            };
+            match slot {
+                Slot::Text(text) => *text = Some(string(field, value)?),
+                Slot::Integer(number) => *number = Some(integer(field, value)?),
+                Slot::Bytes(bytes_value) => *bytes_value = bytes(field, value)?,
             }
         }
         Ok(options)
@@ -106,9 +120,10 @@ impl EnvelopeOptions {
 fn string(field: &str, value: FieldValue) -> Result<String, ActivityError> {
     match value {
         FieldValue::Json(Value::String(text)) => Ok(text),
-        other => Err(ActivityError::invalid(
+        other => Err(ActivityError::wrong_type(
             field,
-            format!("must be a string, got {}", other.describe()),
+            "a string",
+            other.describe(),
         )),
     }
 }
@@ -116,9 +131,10 @@ fn string(field: &str, value: FieldValue) -> Result<String, ActivityError> {
 fn integer(field: &str, value: FieldValue) -> Result<i64, ActivityError> {
     match value {
         FieldValue::Json(number) => any_integer(&number, field),
-        bytes => Err(ActivityError::invalid(
+        bytes => Err(ActivityError::wrong_type(
             field,
-            format!("must be a number, got {}", bytes.describe()),
+            "a number",
+            bytes.describe(),
         )),
     }
 }
@@ -134,14 +150,16 @@ fn bytes(field: &str, value: FieldValue) -> Result<Vec<u8>, ActivityError> {
     match value {
         FieldValue::Bytes(bytes) => Ok(bytes),
         FieldValue::Json(Value::String(text)) => Ok(text.into_bytes()),
-        FieldValue::Json(Value::Array(items)) => items
-            .iter()
-            .map(|item| {
-                item.as_u64()
-                    .and_then(|byte| u8::try_from(byte).ok())
-                    .ok_or_else(|| wrong("an array holding something other than byte values"))
-            })
-            .collect(),
+        FieldValue::Json(Value::Array(items)) => {
+            let mut bytes = Vec::with_capacity(items.len());
+            for item in &items {
+                match item.as_u64().and_then(|byte| u8::try_from(byte).ok()) {
+                    Some(byte) => bytes.push(byte),
+                    None => return Err(wrong("an array holding something other than byte values")),
+                }
+            }
+            Ok(bytes)
+        }
         FieldValue::Json(other) => Err(wrong(describe(&other))),
     }
 }
@@ -242,15 +260,16 @@ pub fn uuid_v4(
     fill_random(&mut b)?;
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let hex = text::hex(&b);
-    Ok(format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    ))
+    // Groups of 8-4-4-4-12 hex digits. Digit by digit, not by slicing the hex string:
+    // a str slice links core's panic formatting for char boundaries (~5 KiB of .wasm).
+    let mut id = String::with_capacity(36);
+    for (i, digit) in text::hex(&b).bytes().enumerate() {
+        if matches!(i, 8 | 12 | 16 | 20) {
+            id.push('-');
+        }
+        id.push(char::from(digit));
+    }
+    Ok(id)
 }
 
 /// Fills `bytes` from the platform's random source.

@@ -55,9 +55,10 @@ impl Envelope {
                     .map(|(name, value)| (name, FieldValue::Json(value)))
                     .collect(),
             }),
-            other => Err(ActivityError::invalid(
+            other => Err(ActivityError::wrong_type(
                 "envelope",
-                format!("must be an object, got {}", describe(&other)),
+                "an object",
+                describe(&other),
             )),
         }
     }
@@ -91,7 +92,11 @@ impl Envelope {
 
     /// Sets a field, returning its previous value.
     pub fn insert(&mut self, name: impl Into<String>, value: FieldValue) -> Option<FieldValue> {
-        let name = name.into();
+        self.insert_named(name.into(), value)
+    }
+
+    /// [`Envelope::insert`] without the generic argument (one copy in the .wasm).
+    fn insert_named(&mut self, name: String, value: FieldValue) -> Option<FieldValue> {
         match self.position(&name) {
             Ok(index) => Some(std::mem::replace(&mut self.fields[index].1, value)),
             Err(index) => {
@@ -174,9 +179,10 @@ impl Envelope {
             }
             Some(FieldValue::Json(Value::String(id))) => id.as_str(),
             Some(other) => {
-                return Err(ActivityError::invalid(
+                return Err(ActivityError::wrong_type(
                     "message_id",
-                    format!("must be a string, got {}", other.describe()),
+                    "a string",
+                    other.describe(),
                 ))
             }
         };
@@ -184,9 +190,10 @@ impl Envelope {
             match self.get(name) {
                 None | Some(FieldValue::Json(Value::Null | Value::String(_))) => {}
                 Some(other) => {
-                    return Err(ActivityError::invalid(
+                    return Err(ActivityError::wrong_type(
                         name,
-                        format!("must be a string, got {}", other.describe()),
+                        "a string",
+                        other.describe(),
                     ))
                 }
             }

@@ -73,6 +73,12 @@ impl ActivityError {
         }
     }
 
+    /// `InvalidArgument`: `<field> must be <expected>, got <got>` (`got` describes the
+    /// value's kind, never the value). One builder for every such message: less .wasm.
+    pub(crate) fn wrong_type(field: &str, expected: &str, got: &str) -> Self {
+        ActivityError::invalid(field, format!("must be {expected}, got {got}"))
+    }
+
     pub(crate) fn range(
         field: impl Into<String>,
         value: impl Into<String>,

@@ -38,9 +38,10 @@ pub(crate) fn integer_in(
     expected: &str,
 ) -> Result<i64, ActivityError> {
     let Value::Number(number) = value else {
-        return Err(ActivityError::invalid(
+        return Err(ActivityError::wrong_type(
             field,
-            format!("must be a number, got {}", describe(value)),
+            "a number",
+            describe(value),
         ));
     };
     let integer = if let Some(i) = number.as_i64() {
@@ -72,6 +73,11 @@ pub(crate) fn any_integer(value: &Value, field: &str) -> Result<i64, ActivityErr
 /// `unwrap` of a serde error (and its `Debug` formatting) reaches the wasm module.
 /// (Inserts one by one: collecting into the map would link a sort and a bulk builder.)
 pub(crate) fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
+    object_of(&mut fields.into_iter())
+}
+
+/// [`object`] for any number of fields (one copy in the .wasm, not one per `N`).
+fn object_of(fields: &mut dyn Iterator<Item = (&str, Value)>) -> Value {
     let mut map = serde_json::Map::new();
     for (name, value) in fields {
         map.insert(name.to_owned(), value);

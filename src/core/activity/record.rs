@@ -215,20 +215,22 @@ impl Ack {
     /// error); `error_code` an integer.
     pub fn from_value(value: &Value) -> Result<Ack, ActivityError> {
         let Value::Object(map) = value else {
-            return Err(ActivityError::invalid(
+            return Err(ActivityError::wrong_type(
                 "ack",
-                format!("must be an object, got {}", describe(value)),
+                "an object",
+                describe(value),
             ));
         };
         let ack_for_message_id = match map.get("ack_for_message_id") {
-            Some(Value::String(id)) => id.clone(),
+            Some(Value::String(id)) => id.as_str(),
             None | Some(Value::Null) => {
                 return Err(ActivityError::invalid("ack_for_message_id", "is missing"))
             }
             Some(other) => {
-                return Err(ActivityError::invalid(
+                return Err(ActivityError::wrong_type(
                     "ack_for_message_id",
-                    format!("must be a string, got {}", describe(other)),
+                    "a string",
+                    describe(other),
                 ))
             }
         };
@@ -246,20 +248,22 @@ impl Ack {
             Some(code) => any_integer(code, "error_code")?,
         };
         let note = match map.get("note") {
-            None | Some(Value::Null) => String::new(),
-            Some(Value::String(note)) => note.clone(),
+            None | Some(Value::Null) => "",
+            Some(Value::String(note)) => note.as_str(),
             Some(other) => {
-                return Err(ActivityError::invalid(
+                return Err(ActivityError::wrong_type(
                     "note",
-                    format!("must be a string, got {}", describe(other)),
+                    "a string",
+                    describe(other),
                 ))
             }
         };
+        // Borrowed until every field is checked: no copies to drop on an error.
         Ok(Ack {
-            ack_for_message_id,
+            ack_for_message_id: ack_for_message_id.to_owned(),
             ack_stage,
             error_code,
-            note,
+            note: note.to_owned(),
         })
     }
 }

@@ -14,7 +14,7 @@
 //! Reading is strict where the reference is lenient: any malformation is a
 //! `Snapshot { path, problem }` error and nothing is loaded.
 
-use std::collections::HashMap;
+use std::ops::RangeInclusive;
 
 use serde_json::{Map, Value};
 
@@ -23,7 +23,7 @@ use super::buffer::{ActivityBuffer, ActivityBufferOptions};
 use super::constants::ack_stage;
 use super::envelope::{Envelope, FieldValue, BYTES_FIELDS_KEY, PAYLOAD_IS_B64_KEY};
 use super::error::ActivityError;
-use super::json::{any_integer, describe, integer_in, object};
+use super::json::{describe, integer_in, object, MAX_SAFE_INTEGER};
 use super::record::{ActivityRecord, Direction, RecordedEnvelope, STAGE_EXPECTED};
 use crate::core::text::quoted;
 
@@ -164,7 +164,7 @@ pub fn envelope_from_snapshot(value: &Value, path: &str) -> Result<Envelope, Act
         }
         Some(other) => {
             return Err(must_be(
-                &format!("{path}.{BYTES_FIELDS_KEY}"),
+                &dotted(path, BYTES_FIELDS_KEY),
                 "an array of field names",
                 other,
             ))
@@ -175,7 +175,7 @@ pub fn envelope_from_snapshot(value: &Value, path: &str) -> Result<Envelope, Act
         Some(Value::Bool(true)) => {
             if !map.contains_key("payload") {
                 return Err(ActivityError::snapshot(
-                    format!("{path}.{PAYLOAD_IS_B64_KEY}"),
+                    dotted(path, PAYLOAD_IS_B64_KEY),
                     "is true but the envelope has no payload",
                 ));
             }
@@ -185,7 +185,7 @@ pub fn envelope_from_snapshot(value: &Value, path: &str) -> Result<Envelope, Act
         }
         Some(other) => {
             return Err(must_be(
-                &format!("{path}.{PAYLOAD_IS_B64_KEY}"),
+                &dotted(path, PAYLOAD_IS_B64_KEY),
                 "a boolean",
                 other,
             ))
@@ -201,7 +201,7 @@ pub fn envelope_from_snapshot(value: &Value, path: &str) -> Result<Envelope, Act
             envelope.insert_json(name.clone(), value.clone());
             continue;
         }
-        let field_path = format!("{path}.{name}");
+        let field_path = dotted(path, name);
         let Value::String(text) = value else {
             return Err(must_be(
                 &field_path,
@@ -276,40 +276,46 @@ fn records_from_snapshot(snapshot: &Value) -> Result<Vec<ActivityRecord>, Activi
         Some(other) => return Err(must_be("order", "an array", other)),
     };
 
-    let mut first_seen: HashMap<&str, usize> = HashMap::with_capacity(order.len());
+    // The records, sorted by id (a JSON object iterates sorted), and where in `order` each
+    // id was first seen. (A sorted list, not a hash map: less code in the .wasm.)
+    let entries: Vec<(&String, &Value)> = records.iter().collect();
+    let mut first_seen: Vec<Option<usize>> = vec![None; entries.len()];
+    // `entries` indices in snapshot order.
+    let mut listed = Vec::with_capacity(order.len());
     for (i, id) in order.iter().enumerate() {
         let path = format!("order[{i}]");
         let Value::String(id) = id else {
             return Err(must_be(&path, "a message id string", id));
         };
-        if let Some(first) = first_seen.insert(id, i) {
+        let Ok(index) = entries.binary_search_by(|(key, _)| key.as_str().cmp(id)) else {
+            return Err(ActivityError::snapshot(
+                path,
+                format!("{} has no record", quoted(id)),
+            ));
+        };
+        if let Some(first) = first_seen[index] {
             return Err(ActivityError::snapshot(
                 path,
                 format!("duplicate id {} (first at order[{first}])", quoted(id)),
             ));
         }
-        if !records.contains_key(id) {
-            return Err(ActivityError::snapshot(
-                path,
-                format!("{} has no record", quoted(id)),
-            ));
-        }
+        first_seen[index] = Some(i);
+        listed.push(index);
     }
-    if let Some(unlisted) = records
-        .keys()
-        .find(|id| !first_seen.contains_key(id.as_str()))
-    {
+    if let Some(unlisted) = first_seen.iter().position(Option::is_none) {
         return Err(ActivityError::snapshot(
-            record_path(unlisted),
+            record_path(entries[unlisted].0),
             "is not listed in order",
         ));
     }
 
-    order
-        .iter()
-        .filter_map(Value::as_str)
-        .map(|id| record_from_snapshot(id, &records[id]))
-        .collect()
+    // A loop, not `collect::<Result<..>>()`: the adapter costs kilobytes of .wasm.
+    let mut loaded = Vec::with_capacity(listed.len());
+    for index in listed {
+        let (id, value) = entries[index];
+        loaded.push(record_from_snapshot(id, value)?);
+    }
+    Ok(loaded)
 }
 
 fn record_from_snapshot(key: &str, value: &Value) -> Result<ActivityRecord, ActivityError> {
@@ -319,71 +325,134 @@ fn record_from_snapshot(key: &str, value: &Value) -> Result<ActivityRecord, Acti
     };
     if let Some(unknown) = map.keys().find(|k| !RECORD_FIELDS.contains(&k.as_str())) {
         return Err(ActivityError::snapshot(
-            format!("{path}.{unknown}"),
+            dotted(&path, unknown),
             "is not a record field",
         ));
     }
-    let field = |name: &str| {
-        map.get(name)
-            .ok_or_else(|| ActivityError::snapshot(format!("{path}.{name}"), "is missing"))
-    };
-    let string = |name: &str| -> Result<&str, ActivityError> {
-        let value = field(name)?;
-        value
-            .as_str()
-            .ok_or_else(|| must_be(&format!("{path}.{name}"), "a string", value))
+    let mut record = RecordFields {
+        map,
+        path,
+        first_error: None,
     };
 
-    let message_id = string("message_id")?;
+    let message_id = record.string("message_id");
     if message_id != key {
-        return Err(ActivityError::snapshot(
-            format!("{path}.message_id"),
+        record.fail(ActivityError::snapshot(
+            record.at("message_id"),
             format!("{} differs from the record's key", quoted(message_id)),
         ));
     }
-    let direction = string("direction")?;
-    let direction = Direction::parse(direction).ok_or_else(|| {
-        ActivityError::snapshot(
-            format!("{path}.direction"),
+    let direction = record.string("direction");
+    let direction = Direction::parse(direction).unwrap_or_else(|| {
+        record.fail(ActivityError::snapshot(
+            record.at("direction"),
             format!("must be \"in\" or \"out\", got {}", quoted(direction)),
-        )
-    })?;
-    let envelope_path = format!("{path}.envelope");
-    let envelope = envelope_from_snapshot(field("envelope")?, &envelope_path)?;
-    let envelope_id = envelope
-        .validate_for_record()
-        .map_err(|e| relocate(e, &envelope_path))?;
-    if envelope_id != key {
-        return Err(ActivityError::snapshot(
-            format!("{envelope_path}.message_id"),
-            format!("{} differs from the record's key", quoted(envelope_id)),
         ));
+        Direction::In
+    });
+    let envelope_path = record.at("envelope");
+    let envelope = match record
+        .get("envelope")
+        .map(|e| envelope_from_snapshot(e, &envelope_path))
+    {
+        Some(Ok(envelope)) => {
+            match envelope.validate_for_record() {
+                Ok(id) if id == key => {}
+                Ok(id) => record.fail(ActivityError::snapshot(
+                    dotted(&envelope_path, "message_id"),
+                    format!("{} differs from the record's key", quoted(id)),
+                )),
+                Err(e) => record.fail(relocate(e, &envelope_path)),
+            }
+            envelope
+        }
+        Some(Err(e)) => {
+            record.fail(e);
+            Envelope::new()
+        }
+        None => Envelope::new(),
+    };
+    let any = -MAX_SAFE_INTEGER..=MAX_SAFE_INTEGER;
+    let ts_ms = record.integer("ts_ms", any.clone(), "an integer");
+    let ack_stage = record.integer("ack_stage", ack_stage::VALID, STAGE_EXPECTED);
+    let error_code = record.integer("error_code", any, "an integer");
+    let ack_note = record.string("ack_note").to_owned();
+    if let Some(error) = record.first_error {
+        return Err(error);
     }
-    let ts_ms = any_integer(field("ts_ms")?, "ts_ms").map_err(|e| relocate(e, &path))?;
-    let stage = integer_in(
-        field("ack_stage")?,
-        "ack_stage",
-        ack_stage::VALID,
-        STAGE_EXPECTED,
-    )
-    .map_err(|e| relocate(e, &path))?;
-    let error_code =
-        any_integer(field("error_code")?, "error_code").map_err(|e| relocate(e, &path))?;
-    let ack_note = string("ack_note")?.to_owned();
     Ok(ActivityRecord {
         message_id: key.to_owned(),
         direction,
         envelope,
         ts_ms,
-        ack_stage: stage,
+        ack_stage,
         error_code,
         ack_note,
     })
 }
 
+/// The fields of one snapshot record. A missing or bad field reads as a default and its
+/// error is kept if it is the first: fields are read in order, so the record's error is
+/// the first bad field's, and it is returned once all are read. (Not a `Result` per field:
+/// every early return would drop what was read so far, kilobytes of .wasm.)
+struct RecordFields<'a> {
+    map: &'a Map<String, Value>,
+    /// `records["<id>"]`
+    path: String,
+    first_error: Option<ActivityError>,
+}
+
+impl<'a> RecordFields<'a> {
+    /// Keeps `error` unless an earlier field already had one.
+    fn fail(&mut self, error: ActivityError) {
+        self.first_error.get_or_insert(error);
+    }
+
+    /// The path of field `name`.
+    fn at(&self, name: &str) -> String {
+        dotted(&self.path, name)
+    }
+
+    fn get(&mut self, name: &str) -> Option<&'a Value> {
+        let value = self.map.get(name);
+        if value.is_none() {
+            self.fail(ActivityError::snapshot(self.at(name), "is missing"));
+        }
+        value
+    }
+
+    /// The string `name`; `""` when it is missing or not a string.
+    fn string(&mut self, name: &str) -> &'a str {
+        match self.get(name) {
+            Some(Value::String(text)) => text,
+            Some(other) => {
+                self.fail(must_be(&self.at(name), "a string", other));
+                ""
+            }
+            None => "",
+        }
+    }
+
+    /// The integer `name` in `allowed` (see [`integer_in`]); 0 when it is missing or bad.
+    fn integer(&mut self, name: &str, allowed: RangeInclusive<i64>, expected: &str) -> i64 {
+        let Some(value) = self.get(name) else {
+            return 0;
+        };
+        integer_in(value, name, allowed, expected).unwrap_or_else(|e| {
+            self.fail(relocate(e, &self.path));
+            0
+        })
+    }
+}
+
+/// `<path>.<name>`. (One function for every such path: less .wasm than a `format!` each.)
+fn dotted(path: &str, name: &str) -> String {
+    format!("{path}.{name}")
+}
+
 /// `records["<id>"]`, the id JSON-quoted.
 fn record_path(id: &str) -> String {
-    format!("records[{}]", Value::String(id.to_owned()))
+    format!("records[{}]", quoted(id))
 }
 
 fn must_be(path: &str, expected: &str, got: &Value) -> ActivityError {
@@ -394,14 +463,14 @@ fn must_be(path: &str, expected: &str, got: &Value) -> ActivityError {
 fn relocate(error: ActivityError, prefix: &str) -> ActivityError {
     match error {
         ActivityError::InvalidArgument { field, problem } => {
-            ActivityError::snapshot(format!("{prefix}.{field}"), problem)
+            ActivityError::snapshot(dotted(prefix, &field), problem)
         }
         ActivityError::Range {
             field,
             value,
             expected,
         } => ActivityError::snapshot(
-            format!("{prefix}.{field}"),
+            dotted(prefix, &field),
             format!("must be {expected}, got {value}"),
         ),
         other => other,

@@ -87,11 +87,20 @@ enum Digits {
 }
 
 fn parse_digits(raw: &str) -> Digits {
-    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+    if raw.is_empty() {
         return Digits::Malformed;
     }
-    // Only digits remain, so the sole possible failure is overflow.
-    raw.parse().map_or(Digits::Overflow, Digits::Value)
+    // By hand rather than `str::parse`, whose sign and radix handling we do not need.
+    let mut value = Some(0u64);
+    for byte in raw.bytes() {
+        if !byte.is_ascii_digit() {
+            return Digits::Malformed;
+        }
+        value = value
+            .and_then(|v| v.checked_mul(10))
+            .and_then(|v| v.checked_add(u64::from(byte - b'0')));
+    }
+    value.map_or(Digits::Overflow, Digits::Value)
 }
 
 /// A request parameter of the activity endpoint.
@@ -165,28 +174,30 @@ pub fn format_sse_event(id: u64, kind: &str, data_json: &str) -> String {
     frame.push_str("id: ");
     frame.push_str(&id.to_string());
     frame.push_str("\nevent: ");
-    frame.extend(
-        kind.chars()
-            .map(|c| if c == '\r' || c == '\n' { ' ' } else { c }),
-    );
-    frame.push('\n');
-    let mut rest = data_json;
-    loop {
-        frame.push_str("data: ");
-        match rest.find(['\r', '\n']) {
-            None => {
-                frame.push_str(rest);
-                frame.push('\n');
-                break;
-            }
-            Some(at) => {
-                frame.push_str(&rest[..at]);
-                frame.push('\n');
-                let break_len = if rest[at..].starts_with("\r\n") { 2 } else { 1 };
-                rest = &rest[at + break_len..];
-            }
+    push_line_broken(&mut frame, kind, " ", false);
+    frame.push_str("\ndata: ");
+    push_line_broken(&mut frame, data_json, "\ndata: ", true);
+    frame.push_str("\n\n");
+    frame
+}
+
+/// Appends `text` with each line break replaced by `replacement`: each CR and each LF, or,
+/// with `crlf_is_one`, a CR LF pair once. Byte by byte: CR and LF are ASCII, so every cut
+/// is at a character boundary (and `get` has no panic path, unlike a `[..]` slice, which
+/// links ~5 KiB of formatting code).
+fn push_line_broken(out: &mut String, text: &str, replacement: &str, crlf_is_one: bool) {
+    let bytes = text.as_bytes();
+    let (mut start, mut i) = (0, 0);
+    while i < bytes.len() {
+        if bytes[i] == b'\r' || bytes[i] == b'\n' {
+            out.push_str(text.get(start..i).unwrap_or_default());
+            out.push_str(replacement);
+            let crlf = crlf_is_one && bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n');
+            i += if crlf { 2 } else { 1 };
+            start = i;
+        } else {
+            i += 1;
         }
     }
-    frame.push('\n');
-    frame
+    out.push_str(text.get(start..).unwrap_or_default());
 }
