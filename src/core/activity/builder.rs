@@ -274,7 +274,7 @@ pub fn uuid_v4(
 
 /// Fills `bytes` from the platform's random source.
 pub fn fill_from_platform(bytes: &mut [u8]) -> Result<(), ActivityError> {
-    getrandom::getrandom(bytes).map_err(|e| ActivityError::Randomness {
+    getrandom::fill(bytes).map_err(|e| ActivityError::Randomness {
         message: e.to_string(),
     })
 }
