@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::fmt::{self, Write};
+use std::fmt;
 
 use crate::core::text;
 
@@ -108,16 +108,19 @@ pub fn to_text(payload: &Payload) -> String {
         Payload::Summary(summary) => summary.summary.clone(),
         Payload::Actions(batch) => {
             let session = batch.session_id.as_deref().unwrap_or("unknown");
-            let mut text = format!("Session {session} — {} actions", batch.actions.len());
+            let mut out = format!("Session {session} — {} actions", batch.actions.len());
             for action in &batch.actions {
-                // Writing into a `String` cannot fail.
-                let _ = write!(
-                    text,
-                    "\n[{}] {}: {} — {}",
-                    action.index, action.action_type, action.description, action.canonical_url
-                );
+                // Pushed piece by piece: a `write!` of the `i64` index links its `Display`.
+                out.push_str("\n[");
+                out.push_str(&text::integer(action.index));
+                out.push_str("] ");
+                out.push_str(&action.action_type);
+                out.push_str(": ");
+                out.push_str(&action.description);
+                out.push_str(" — ");
+                out.push_str(&action.canonical_url);
             }
-            text
+            out
         }
     }
 }

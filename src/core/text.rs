@@ -38,9 +38,44 @@ pub fn number(value: f64) -> String {
     } else if value.fract() == 0.0 && value.abs() < 9.2e18 {
         // Exact: such an integer fits in i64. `-0` prints as `0`, as in JS. (Larger
         // integers print in exponent form, where JS writes every digit up to 1e21.)
-        (value as i64).to_string()
+        integer(value as i64)
     } else {
         serde_json::Number::from_f64(value).map_or_else(String::new, |n| n.to_string())
+    }
+}
+
+/// An integer in decimal, as `value.to_string()` writes it. By hand, not through `fmt`:
+/// `i64` / `u64` `Display` and `ToString` then stay out of the .wasm.
+pub fn integer(value: i64) -> String {
+    let mut text = String::with_capacity(20);
+    if value < 0 {
+        text.push('-');
+    }
+    push_unsigned(&mut text, value.unsigned_abs());
+    text
+}
+
+/// A `u64` in decimal, as `value.to_string()` writes it (see [`integer`]).
+pub fn unsigned(value: u64) -> String {
+    let mut text = String::with_capacity(20);
+    push_unsigned(&mut text, value);
+    text
+}
+
+/// Appends `value`'s decimal digits to `text`.
+pub fn push_unsigned(text: &mut String, mut value: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    for &digit in &digits[start..] {
+        text.push(char::from(digit));
     }
 }
 
@@ -69,6 +104,16 @@ mod tests {
     fn long_strings_are_described_by_their_length_in_characters() {
         assert_eq!(short_string(&"é".repeat(40)), quoted(&"é".repeat(40)));
         assert_eq!(short_string(&"é".repeat(41)), "a string of 41 characters");
+    }
+
+    #[test]
+    fn integers_print_as_to_string_does() {
+        for value in [0, 7, -7, 10, 1234567890, i64::MAX, i64::MIN] {
+            assert_eq!(integer(value), value.to_string());
+        }
+        for value in [0, 9, 10, u64::MAX] {
+            assert_eq!(unsigned(value), value.to_string());
+        }
     }
 
     #[test]

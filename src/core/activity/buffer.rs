@@ -11,6 +11,7 @@ use super::error::ActivityError;
 use super::record::{Ack, ActivityRecord, Direction, RecordedEnvelope, STAGE_EXPECTED};
 use super::strategy::{OnFull, SplitMix64, Strategy};
 use super::token_index::{hash_key, KeyIndex, TokenIndex};
+use crate::core::text;
 
 pub const DEFAULT_MAX_ITEMS: usize = 1000;
 pub const DEFAULT_DEDUP_WINDOW_S: u64 = 3600;
@@ -253,7 +254,7 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
             .ok_or_else(|| {
                 ActivityError::range(
                     "dedupWindowS",
-                    options.dedup_window_s.to_string(),
+                    text::unsigned(options.dedup_window_s),
                     "at most 9223372036854775 seconds",
                 )
             })?;
@@ -359,7 +360,7 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
         if !ack_stage::VALID.contains(&ack.ack_stage) {
             return Err(ActivityError::range(
                 "ack_stage",
-                ack.ack_stage.to_string(),
+                text::integer(ack.ack_stage),
                 STAGE_EXPECTED,
             ));
         }
@@ -416,7 +417,7 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
         if !envelope_state::VALID.contains(&state) {
             return Err(ActivityError::range(
                 "state",
-                state.to_string(),
+                text::integer(state),
                 "an envelope state from 0 to 7",
             ));
         }

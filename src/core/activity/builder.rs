@@ -194,7 +194,7 @@ pub fn build_envelope_with(
     if !envelope_state::VALID.contains(&state) {
         return Err(ActivityError::range(
             "state",
-            state.to_string(),
+            text::integer(state),
             "an envelope state from 0 to 7",
         ));
     }
@@ -240,7 +240,7 @@ pub fn hlc_timestamp(now_ms: i64, node: &str) -> String {
     if now_ms == 0 {
         format!("HLC:0:0:{node}")
     } else {
-        format!("HLC:{now_ms}000:0:{node}")
+        format!("HLC:{}000:0:{node}", text::integer(now_ms))
     }
 }
 
@@ -289,7 +289,7 @@ fn non_negative(field: &str, value: i64) -> Result<i64, ActivityError> {
     } else {
         Err(ActivityError::range(
             field,
-            value.to_string(),
+            text::integer(value),
             "a non-negative integer",
         ))
     }

@@ -172,7 +172,7 @@ impl std::error::Error for ParamError {}
 pub fn format_sse_event(id: u64, kind: &str, data_json: &str) -> String {
     let mut frame = String::with_capacity(data_json.len() + kind.len() + 32);
     frame.push_str("id: ");
-    frame.push_str(&id.to_string());
+    text::push_unsigned(&mut frame, id);
     frame.push_str("\nevent: ");
     push_line_broken(&mut frame, kind, " ", false);
     frame.push_str("\ndata: ");
