@@ -306,9 +306,9 @@ impl<'a> Fields<'a> {
     fn number_as(&mut self, key: &str, expected: &str) -> Option<f64> {
         let problem = match self.get(key) {
             None | Some(Value::Null) => return Some(0.0),
-            Some(Value::Number(n)) => match n.as_f64().filter(|n| n.is_finite()) {
+            Some(value @ Value::Number(n)) => match n.as_f64().filter(|n| n.is_finite()) {
                 Some(number) => return Some(number),
-                None => expected_got("a finite number", &n.to_string()),
+                None => expected_got("a finite number", &text::json(value)),
             },
             Some(other) => expected_got(expected, &describe(other)),
         };
@@ -338,8 +338,8 @@ fn expected_got(what: &str, got: &str) -> String {
 fn describe(value: &Value) -> String {
     match value {
         Value::Null => "null".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
+        // serde_json's writer, not `Display` / `ToString` (one number formatter in the .wasm).
+        Value::Bool(_) | Value::Number(_) => text::json(value),
         Value::String(s) => text::short_string(s),
         Value::Array(_) => "an array".into(),
         Value::Object(_) => "an object".into(),

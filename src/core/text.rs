@@ -40,7 +40,8 @@ pub fn number(value: f64) -> String {
         // integers print in exponent form, where JS writes every digit up to 1e21.)
         integer(value as i64)
     } else {
-        serde_json::Number::from_f64(value).map_or_else(String::new, |n| n.to_string())
+        // serde_json's writer, not `Number`'s `Display` (one number formatter in the .wasm).
+        serde_json::to_string(&value).unwrap_or_default()
     }
 }
 

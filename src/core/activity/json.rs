@@ -55,7 +55,7 @@ pub(crate) fn integer_in(
     };
     match integer {
         Some(i) if allowed.contains(&i) && i.abs() <= MAX_SAFE_INTEGER => Ok(i),
-        _ => Err(ActivityError::range(field, number.to_string(), expected)),
+        _ => Err(ActivityError::range(field, text::json(value), expected)),
     }
 }
 
