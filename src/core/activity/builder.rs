@@ -275,8 +275,21 @@ pub fn uuid_v4(
 /// Fills `bytes` from the platform's random source.
 pub fn fill_from_platform(bytes: &mut [u8]) -> Result<(), ActivityError> {
     getrandom::fill(bytes).map_err(|e| ActivityError::Randomness {
-        message: e.to_string(),
+        message: platform_error(e),
     })
+}
+
+/// On wasm the one failure of getrandom's `wasm_js` backend is "no Web Crypto API". Named
+/// here: getrandom's `Display` prints it as `Unknown Error: 2147483658` there, and its OS
+/// error branch links `i32` formatting into the .wasm.
+#[cfg(target_arch = "wasm32")]
+fn platform_error(_: getrandom::Error) -> String {
+    "Web Crypto API (crypto.getRandomValues) is unavailable".into()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn platform_error(error: getrandom::Error) -> String {
+    error.to_string()
 }
 
 fn non_empty(value: &Option<String>) -> Option<&str> {
