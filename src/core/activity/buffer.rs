@@ -187,17 +187,28 @@ impl<E> Slots<E> {
         self.slots.len() - live
     }
 
-    /// Resident positions and records, oldest first.
-    fn residents(&self) -> impl DoubleEndedIterator<Item = (u64, &Resident<E>)> {
-        let first = self.first;
-        self.slots
-            .iter()
-            .enumerate()
-            .filter_map(move |(i, slot)| Some((first + i as u64, slot.as_ref()?)))
+    /// The record in slot `index` (position `first + index`), if it is not a hole.
+    fn at(&self, index: usize) -> Option<&Resident<E>> {
+        self.slots.get(index)?.as_ref()
     }
 
-    fn positions(&self) -> impl DoubleEndedIterator<Item = u64> + '_ {
-        self.residents().map(|(position, _)| position)
+    /// Up to `count` resident positions that `skip` does not name, oldest first (newest
+    /// first when `newest_first`). (One loop for every strategy, not an iterator chain each:
+    /// less .wasm.)
+    fn positions(&self, count: usize, newest_first: bool, skip: &dyn Fn(u64) -> bool) -> Vec<u64> {
+        let len = self.slots.len();
+        let mut chosen = Vec::with_capacity(count.min(len));
+        for i in 0..len {
+            if chosen.len() == count {
+                break;
+            }
+            let index = if newest_first { len - 1 - i } else { i };
+            let position = self.first + index as u64;
+            if self.at(index).is_some() && !skip(position) {
+                chosen.push(position);
+            }
+        }
+        chosen
     }
 }
 
@@ -674,16 +685,22 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
     /// Positions of at least `excess` distinct resident records.
     fn choose_victims(&mut self, excess: usize) -> Result<Vec<u64>, ActivityError> {
         let victims = match self.strategy {
-            Strategy::Fifo => self.slots.positions().take(excess).collect(),
-            Strategy::Lifo => self.slots.positions().rev().take(excess).collect(),
+            Strategy::Fifo => self.slots.positions(excess, false, &|_| false),
+            Strategy::Lifo => self.slots.positions(excess, true, &|_| false),
             Strategy::SettledFirst => {
-                let mut chosen: Vec<u64> = self.settled.iter().copied().take(excess).collect();
+                let settled = &self.settled;
+                let mut chosen: Vec<u64> = Vec::with_capacity(excess);
+                for &position in settled {
+                    if chosen.len() == excess {
+                        break;
+                    }
+                    chosen.push(position);
+                }
                 let missing = excess - chosen.len();
                 let unsettled = self
                     .slots
-                    .positions()
-                    .filter(|p| self.settled.binary_search(p).is_err());
-                chosen.extend(unsettled.take(missing));
+                    .positions(missing, false, &|p| settled.binary_search(&p).is_ok());
+                chosen.extend_from_slice(&unsettled);
                 chosen
             }
             Strategy::Random { .. } => {
@@ -713,12 +730,11 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
                 return position;
             }
         }
-        let rank = self.random.below((self.len() - exclude.len()) as u64);
-        self.slots
-            .positions()
-            .filter(|p| !exclude.contains(p))
-            .nth(rank as usize)
-            .expect("rank below candidate count")
+        let rank = self.random.below((self.len() - exclude.len()) as u64) as usize;
+        let candidates = self
+            .slots
+            .positions(rank + 1, false, &|p| exclude.contains(&p));
+        candidates[rank]
     }
 
     /// Asks the custom chooser, then checks every id before anything is removed.
@@ -726,11 +742,10 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
         let Strategy::Custom(chooser) = &mut self.strategy else {
             unreachable!("called for custom strategies only");
         };
-        let order: Vec<String> = self
-            .slots
-            .residents()
-            .map(|(_, r)| r.record.message_id.clone())
-            .collect();
+        let mut order: Vec<String> = Vec::with_capacity(self.ids.len());
+        for resident in self.slots.slots.iter().flatten() {
+            order.push(resident.record.message_id.clone());
+        }
         let named = chooser
             .victims(order, excess)
             .map_err(|message| ActivityError::StrategyFailed { message })?;
@@ -770,38 +785,38 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
     fn compact(&mut self) {
         const NONE: u64 = u64::MAX;
         let slots = &self.slots;
+        let mut renumbered: Vec<u64> = Vec::with_capacity(slots.slots.len());
         let mut next = 0;
-        let renumbered: Vec<u64> = slots
-            .slots
-            .iter()
-            .map(|slot| match slot {
+        for slot in &slots.slots {
+            renumbered.push(match slot {
                 Some(_) => {
                     next += 1;
                     next - 1
                 }
                 None => NONE,
-            })
-            .collect();
+            });
+        }
         let new_position = |position: u64| {
             let to = *renumbered.get(slots.index(position)?)?;
             (to != NONE).then_some(to)
         };
         // In increasing order with new <= old: an entry already renumbered cannot be
-        // mistaken for one not yet renumbered (see `TokenIndex::renumber`).
-        for (position, resident) in slots.residents() {
-            let to = new_position(position).expect("resident");
+        // mistaken for one not yet renumbered (see `TokenIndex::renumber`). Index loops,
+        // not iterator chains: less .wasm.
+        let mut carriers = Vec::new();
+        for (index, &to) in renumbered.iter().enumerate() {
+            let Some(resident) = slots.at(index) else {
+                continue;
+            };
+            let position = slots.first + index as u64;
             self.ids.renumber(resident.id_hash, position, to);
+            if !resident.record.idempotency_token().is_empty() {
+                carriers.push((resident.token_hash, position, to));
+            }
         }
-        let carriers = slots
-            .residents()
-            .filter(|(_, r)| !r.record.idempotency_token().is_empty())
-            .map(|(position, r)| {
-                let to = new_position(position).expect("resident");
-                (r.token_hash, position, to)
-            });
-        self.tokens.renumber(carriers, new_position);
+        self.tokens.renumber(carriers.into_iter(), new_position);
         for position in self.settled.iter_mut() {
-            *position = new_position(*position).expect("settled records are resident");
+            *position = new_position(*position).unwrap_or(*position);
         }
         self.slots.slots.retain(Option::is_some);
         self.slots.first = 0;
