@@ -401,20 +401,36 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
 
     /// Records of both directions with stage UNSPECIFIED, RECEIVED or READ, oldest first.
     pub fn unacked(&self) -> Vec<&ActivityRecord<E>> {
-        self.records().filter(|r| r.is_unacked()).collect()
+        self.records_where(&|r| r.is_unacked())
     }
 
     /// Unacked outgoing records, oldest first: what to retry after a restart.
     pub fn reconcile(&self) -> Vec<&ActivityRecord<E>> {
-        self.records()
-            .filter(|r| r.direction == Direction::Out && r.is_unacked())
-            .collect()
+        self.records_where(&|r| r.direction == Direction::Out && r.is_unacked())
+    }
+
+    /// The records `keep` accepts, oldest first. (A loop over the slots for every such
+    /// query, not a filter chain each: less .wasm.)
+    fn records_where(&self, keep: &dyn Fn(&ActivityRecord<E>) -> bool) -> Vec<&ActivityRecord<E>> {
+        let mut kept = Vec::new();
+        for resident in self.slots.slots.iter().flatten() {
+            if keep(&resident.record) {
+                kept.push(&resident.record);
+            }
+        }
+        kept
     }
 
     /// The last `n` records, oldest first; empty for `n <= 0`.
     pub fn recent(&self, n: i64) -> Vec<&ActivityRecord<E>> {
         let n = usize::try_from(n).unwrap_or(0);
-        let mut last: Vec<&ActivityRecord<E>> = self.records().rev().take(n).collect();
+        let mut last: Vec<&ActivityRecord<E>> = Vec::with_capacity(n.min(self.len()));
+        for resident in self.slots.slots.iter().rev().flatten() {
+            if last.len() == n {
+                break;
+            }
+            last.push(&resident.record);
+        }
         last.reverse();
         last
     }
