@@ -293,14 +293,16 @@ impl TokenIndex {
         for (hash, from, to) in renumbered {
             self.by_token.renumber(hash, from, to);
         }
-        self.queue
-            .retain_mut(|item| match new_position(item.position) {
+        retain_items(
+            &mut self.queue,
+            &mut |item| match new_position(item.position) {
                 Some(position) => {
                     item.position = position;
                     true
                 }
                 None => false,
-            });
+            },
+        );
     }
 
     pub(crate) fn clear(&mut self) {
@@ -322,7 +324,7 @@ impl TokenIndex {
     /// entry marks it, later ones see the mark; the marks are cleared afterwards.
     fn compact(&mut self, ts_of: &impl Fn(u64) -> Option<i64>) {
         let by_token = &mut self.by_token;
-        self.queue.retain(|item| {
+        retain_items(&mut self.queue, &mut |item| {
             if ts_of(item.position) != Some(item.ts_ms) {
                 return false;
             }
@@ -337,6 +339,20 @@ impl TokenIndex {
             }
         }
     }
+}
+
+/// Keeps the items `keep` accepts (and may change), in order, in place. (One loop for both
+/// callers, not two instantiations of `VecDeque::retain_mut`: less .wasm.)
+fn retain_items(queue: &mut VecDeque<Expiry>, keep: &mut dyn FnMut(&mut Expiry) -> bool) {
+    let mut kept = 0;
+    for i in 0..queue.len() {
+        let mut item = queue[i];
+        if keep(&mut item) {
+            queue[kept] = item;
+            kept += 1;
+        }
+    }
+    queue.truncate(kept);
 }
 
 #[cfg(test)]
