@@ -148,8 +148,21 @@ impl fmt::Display for ParamError {
             ActivityParam::Limit => "a non-negative integer",
             ActivityParam::Since | ActivityParam::LastEventId => "a non-negative integer event id",
         };
-        let mut quoted: String = self.value.chars().take(Self::MAX_QUOTED_CHARS).collect();
-        if quoted.len() < self.value.len() {
+        // The byte length of the first MAX_QUOTED_CHARS characters, counted at UTF-8 lead
+        // bytes; a checked `get`, not a char iterator collected or a panicking slice: less .wasm.
+        let mut chars = 0;
+        let mut end = self.value.len();
+        for (i, byte) in self.value.bytes().enumerate() {
+            if byte & 0xC0 != 0x80 {
+                if chars == Self::MAX_QUOTED_CHARS {
+                    end = i;
+                    break;
+                }
+                chars += 1;
+            }
+        }
+        let mut quoted = String::from(self.value.get(..end).unwrap_or_default());
+        if end < self.value.len() {
             quoted.push_str("...");
         }
         write!(
