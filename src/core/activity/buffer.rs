@@ -504,11 +504,10 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
 
     /// Removes every record; statistics are kept.
     pub fn clear(&mut self) -> Vec<ActivityRecord<E>> {
-        let cleared = std::mem::take(&mut self.slots.slots)
-            .into_iter()
-            .flatten()
-            .map(|resident| resident.record)
-            .collect();
+        let mut cleared = Vec::with_capacity(self.len());
+        for resident in std::mem::take(&mut self.slots.slots).into_iter().flatten() {
+            cleared.push(resident.record);
+        }
         self.ids.clear();
         self.settled.clear();
         self.tokens.clear();
