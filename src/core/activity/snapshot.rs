@@ -98,10 +98,13 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
         options: ActivityBufferOptions,
         mut hold: impl FnMut(Envelope) -> E,
     ) -> Result<Self, ActivityError> {
-        let records = records_from_snapshot(snapshot)?
-            .into_iter()
-            .map(|record| record.map_envelope(&mut hold))
-            .collect();
+        // A loop, not map/collect: the collect of a differently sized item links a
+        // second Vec-from-iterator path.
+        let loaded = records_from_snapshot(snapshot)?;
+        let mut records = Vec::with_capacity(loaded.len());
+        for record in loaded {
+            records.push(record.map_envelope(&mut hold));
+        }
         ActivityBuffer::from_records(records, options)
     }
 }
@@ -278,7 +281,10 @@ fn records_from_snapshot(snapshot: &Value) -> Result<Vec<ActivityRecord>, Activi
 
     // The records, sorted by id (a JSON object iterates sorted), and where in `order` each
     // id was first seen. (A sorted list, not a hash map: less code in the .wasm.)
-    let entries: Vec<(&String, &Value)> = records.iter().collect();
+    let mut entries: Vec<(&String, &Value)> = Vec::with_capacity(records.len());
+    for entry in records {
+        entries.push(entry);
+    }
     let mut first_seen: Vec<Option<usize>> = vec![None; entries.len()];
     // `entries` indices in snapshot order.
     let mut listed = Vec::with_capacity(order.len());
