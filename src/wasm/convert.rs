@@ -203,6 +203,8 @@ pub fn bytes_or_text(value: &JsValue) -> Option<Vec<u8>> {
 
 /// Objects nested deeper than this are rejected (deep recursion would exhaust the wasm stack).
 const MAX_JSON_DEPTH: usize = 128;
+/// The problem of a value nested deeper than [`MAX_JSON_DEPTH`] (a literal, not a `format!`).
+const NESTED_TOO_DEEP: &str = "nested deeper than 128 levels";
 
 /// JSON data from a JS value, copied (later mutation of the JS value changes nothing) and
 /// validated in one pass, with the rules of `JSON.stringify` made strict.
@@ -292,7 +294,6 @@ fn json_value(
     ancestors: &mut Vec<JsValue>,
 ) -> Result<serde_json::Value, NotJson> {
     use serde_json::Value;
-    use std::fmt::Write;
     let fail = |at: &str, problem: String| {
         Err(NotJson {
             path: at.to_owned(),
@@ -322,7 +323,7 @@ fn json_value(
         return fail(at, "a circular reference".into());
     }
     if ancestors.len() >= MAX_JSON_DEPTH {
-        return fail(at, format!("nested deeper than {MAX_JSON_DEPTH} levels"));
+        return fail(at, NESTED_TOO_DEEP.into());
     }
     ancestors.push(value.clone());
     let parent_len = at.len();
@@ -330,8 +331,10 @@ fn json_value(
         let array = js_sys::Array::from(value);
         let mut items = Vec::with_capacity(array.length() as usize);
         for (i, item) in array.iter().enumerate() {
-            // Writing into a `String` cannot fail.
-            let _ = write!(at, "[{i}]");
+            // Pushed, not `write!`: no formatting machinery for a number per item.
+            at.push('[');
+            text::push_unsigned(at, i as u64);
+            at.push(']');
             if item.is_undefined() {
                 return fail(at, "undefined".into());
             }
