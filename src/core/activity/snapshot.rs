@@ -244,14 +244,14 @@ fn records_from_snapshot(snapshot: &Value) -> Result<Vec<ActivityRecord>, Activi
     let Value::Object(top) = snapshot else {
         return Err(must_be("", "an object", snapshot));
     };
-    if let Some(unknown) = top
-        .keys()
-        .find(|k| !["records", "order", "version"].contains(&k.as_str()))
-    {
-        return Err(ActivityError::snapshot(
-            unknown.clone(),
-            "is not a snapshot field",
-        ));
+    // `iter()`, not `keys()`: one B-tree iterator in the .wasm, not two.
+    for (key, _) in top {
+        if !["records", "order", "version"].contains(&key.as_str()) {
+            return Err(ActivityError::snapshot(
+                key.clone(),
+                "is not a snapshot field",
+            ));
+        }
     }
     match top.get("version") {
         None => return Err(ActivityError::snapshot("version", "is missing")),
@@ -329,11 +329,13 @@ fn record_from_snapshot(key: &str, value: &Value) -> Result<ActivityRecord, Acti
     let Value::Object(map) = value else {
         return Err(must_be(&path, "an object", value));
     };
-    if let Some(unknown) = map.keys().find(|k| !RECORD_FIELDS.contains(&k.as_str())) {
-        return Err(ActivityError::snapshot(
-            dotted(&path, unknown),
-            "is not a record field",
-        ));
+    for (key, _) in map {
+        if !RECORD_FIELDS.contains(&key.as_str()) {
+            return Err(ActivityError::snapshot(
+                dotted(&path, key),
+                "is not a record field",
+            ));
+        }
     }
     let mut record = RecordFields {
         map,
