@@ -81,7 +81,25 @@ function checkedOptions(given, what) {
   if (typeof now !== 'function') {
     throw new TypeError(`now must be a function returning milliseconds, got ${describe(now)}`);
   }
-  return { ...options, now };
+  return { ...options, now, strategy: strategyForCore(options.strategy) };
+}
+
+/**
+ * A custom strategy (`{ victims(order, excess) }`) as the core calls it: its `victims`
+ * answers `Array.from` of the iterable the caller's returned, or the returned value itself
+ * when that is not an object (the core reports it). What the caller's throws propagates
+ * (the core keeps it as the error's `cause`). Other strategies pass through unchanged.
+ */
+function strategyForCore(strategy) {
+  if (strategy === null || typeof strategy !== 'object') return strategy;
+  const { victims } = strategy;
+  if (typeof victims !== 'function') return strategy;
+  return {
+    victims(order, excess) {
+      const ids = victims.call(strategy, order, excess);
+      return ids !== null && typeof ids === 'object' ? Array.from(ids) : ids;
+    },
+  };
 }
 
 /** Positions in the rows of numbers the core answers with (src/wasm/activity.rs, `push_row`). */

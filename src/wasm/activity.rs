@@ -513,8 +513,9 @@ fn victims_method(strategy: &JsValue) -> Result<Option<js_sys::Function>, JsValu
         })
 }
 
-/// A chooser calling `victims.call(chooser, order, excess)` and reading the iterable of
-/// ids it returns. A JS exception is kept in `thrown` (see [`strategy_error`]).
+/// A chooser calling `victims.call(chooser, order, excess)` and reading the array of ids it
+/// returns (`strategyForCore` in `js/activity.js` makes any iterable one). A JS exception is
+/// kept in `thrown` (see [`strategy_error`]).
 fn custom_strategy(
     chooser: JsValue,
     victims: js_sys::Function,
@@ -533,16 +534,13 @@ fn custom_strategy(
         let returned = victims
             .call2(&chooser, &order, &JsValue::from(excess as f64))
             .map_err(failed)?;
-        let not_iterable = || "victims() must return an iterable of message ids".to_string();
-        if !returned.is_object() {
-            return Err(not_iterable());
-        }
-        let iterator = js_sys::try_iter(&returned)
-            .map_err(failed)?
-            .ok_or_else(not_iterable)?;
-        let mut ids = Vec::new();
-        for item in iterator {
-            let item = item.map_err(failed)?;
+        // `js/activity.js` hands the core a `victims` that answers `Array.from` of what
+        // the caller's returned, or that value itself when it is not an object.
+        let Some(returned) = returned.dyn_ref::<js_sys::Array>() else {
+            return Err("victims() must return an iterable of message ids".to_string());
+        };
+        let mut ids = Vec::with_capacity(returned.length() as usize);
+        for item in returned.iter() {
             let id = item.as_string().ok_or_else(|| {
                 format!(
                     "victims() returned {}, not a message id string",

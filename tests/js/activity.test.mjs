@@ -477,6 +477,8 @@ test('custom victims: unknown ids, too few, non-strings, a throwing victims(): e
     [() => 5, { code: 'STRATEGY_FAILED', message: /iterable/ }],
     [() => [1], { code: 'STRATEGY_FAILED', message: /a number/ }],
     [() => { throw new RangeError('chooser broke'); }, { code: 'STRATEGY_FAILED', message: /chooser broke/ }],
+    [function* iterationBreaks(order) { yield order[0]; throw new Error('iteration broke'); },
+      { code: 'STRATEGY_FAILED', message: /iteration broke/ }],
   ];
   for (const [i, [victims, expected]] of cases.entries()) {
     const buffer = filled(3, { maxItems: 3, strategy: { victims } });
