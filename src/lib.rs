@@ -6,5 +6,8 @@
 
 pub mod core;
 
+#[cfg(any(target_arch = "wasm32", test))]
+mod allocator;
+
 #[cfg(target_arch = "wasm32")]
 mod wasm;
