@@ -7,7 +7,8 @@
 //      match (see minifyNames);
 //   4. the glue, the module, js/ and the manifest are assembled into pkg/.
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,10 +29,26 @@ function run(command, args) {
   execFileSync(command, args, { cwd: root, stdio: 'inherit' });
 }
 
-run('wasm-pack', [
+/** The caller's own rustflags, kept (cargo reads CARGO_ENCODED_RUSTFLAGS before RUSTFLAGS). */
+function callerRustflags() {
+  const { CARGO_ENCODED_RUSTFLAGS: encoded, RUSTFLAGS: plain } = process.env;
+  if (encoded) return encoded.split('\x1f');
+  return plain ? plain.split(/\s+/).filter(Boolean) : [];
+}
+
+// Panic messages carry source paths; the published module should not name the build
+// machine's directories (and shorter paths are smaller): crates.io sources become
+// `<crate>-<version>/src/...`, this crate's `src/...`.
+const cargoHome = process.env.CARGO_HOME ?? join(homedir(), '.cargo');
+const registrySources = join(cargoHome, 'registry', 'src');
+const remaps = [`--remap-path-prefix=${root}/=`];
+if (existsSync(registrySources)) {
+  for (const index of readdirSync(registrySources)) remaps.push(`--remap-path-prefix=${join(registrySources, index)}/=`);
+}
+execFileSync('wasm-pack', [
   'build', '--release', '--target', 'web', '--no-pack', '--no-typescript',
   '--out-dir', staging, '--out-name', 'tidepool',
-]);
+], { cwd: root, stdio: 'inherit', env: { ...process.env, CARGO_ENCODED_RUSTFLAGS: [...callerRustflags(), ...remaps].join('\x1f') } });
 
 rmSync(pkg, { recursive: true, force: true });
 mkdirSync(join(pkg, 'wasm'), { recursive: true });
