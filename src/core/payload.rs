@@ -168,7 +168,7 @@ fn parse_actions(fields: &mut Fields) -> Result<ActionsPayload, PayloadError> {
             // A loop, not `collect::<Result<..>>()`: the adapter costs kilobytes of .wasm.
             let mut actions = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
-                actions.push(parse_action(item, fields.path(&format!("actions[{i}]")))?);
+                parse_action(item, fields.path(&format!("actions[{i}]")), &mut actions)?;
             }
             actions
         }
@@ -191,9 +191,15 @@ fn parse_actions(fields: &mut Fields) -> Result<ActionsPayload, PayloadError> {
     fields.finish(batch)
 }
 
-fn parse_action(value: &Value, path: String) -> Result<SlimAction, PayloadError> {
+/// Pushes the action onto `out` (built in place there, not moved through a `Result`: a
+/// 12-field struct copied about costs .wasm); on error what was pushed is dropped with `out`.
+fn parse_action(
+    value: &Value,
+    path: String,
+    out: &mut Vec<SlimAction>,
+) -> Result<(), PayloadError> {
     let mut fields = Fields::of(value, path)?;
-    let action = SlimAction {
+    out.push(SlimAction {
         title: fields.string("title"),
         description: fields.string("description"),
         canonical_url: fields.string("canonical_url"),
@@ -206,8 +212,8 @@ fn parse_action(value: &Value, path: String) -> Result<SlimAction, PayloadError>
         user_id: fields.identity("user_id"),
         email: fields.identity("email"),
         conversation_id: fields.identity("conversation_id"),
-    };
-    fields.finish(action)
+    });
+    fields.finish(())
 }
 
 fn parse_summary(fields: &mut Fields) -> Result<SummaryPayload, PayloadError> {
