@@ -64,20 +64,13 @@ pub fn unsigned(value: u64) -> String {
 }
 
 /// Appends `value`'s decimal digits to `text`.
-pub fn push_unsigned(text: &mut String, mut value: u64) {
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (value % 10) as u8;
-        value /= 10;
-        if value == 0 {
-            break;
-        }
+pub fn push_unsigned(text: &mut String, value: u64) {
+    // Leading digits first, by recursion (at most 20 deep): a digit buffer indexed from the
+    // back kept a bounds-check panic site, and its source path, in the .wasm.
+    if value >= 10 {
+        push_unsigned(text, value / 10);
     }
-    for &digit in &digits[start..] {
-        text.push(char::from(digit));
-    }
+    text.push(char::from(b'0' + (value % 10) as u8));
 }
 
 /// `bytes` as lowercase hexadecimal, two digits per byte.
