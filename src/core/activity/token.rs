@@ -88,35 +88,48 @@ impl Sha256 {
         }
         self.update(&bit_len.to_be_bytes());
         let mut digest = [0u8; 32];
+        // Byte by byte, not `copy_from_slice` / indexing (here and in `compress`): no
+        // length-check panic site, with this file's path, in the .wasm.
         for (out, word) in digest.chunks_exact_mut(4).zip(self.state) {
-            out.copy_from_slice(&word.to_be_bytes());
+            for (out, byte) in out.iter_mut().zip(word.to_be_bytes()) {
+                *out = byte;
+            }
         }
         digest
     }
 
     /// Mixes the full `block` into `state`.
     fn compress(&mut self) {
-        let mut w = [0u32; 64];
+        // The message schedule in a ring of 16 words, indices masked with `& 15`: provably
+        // in bounds, so no bounds-check panic site (with this file's path) in the .wasm.
+        // Word t-16 is at `t & 15`, t-15 at `(t + 1) & 15`, t-7 at `(t + 9) & 15`, t-2 at
+        // `(t + 14) & 15`.
+        let mut w = [0u32; 16];
         for (word, bytes) in w.iter_mut().zip(self.block.chunks_exact(4)) {
-            *word = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
-        }
-        for i in 16..64 {
-            let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
-            let s1 = w[i - 2].rotate_right(17) ^ w[i - 2].rotate_right(19) ^ (w[i - 2] >> 10);
-            w[i] = w[i - 16]
-                .wrapping_add(s0)
-                .wrapping_add(w[i - 7])
-                .wrapping_add(s1);
+            *word = bytes
+                .iter()
+                .fold(0, |word, &byte| word << 8 | u32::from(byte));
         }
         let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut h] = self.state;
-        for (k, w) in Self::ROUND_CONSTANTS.iter().zip(w) {
+        for (t, k) in Self::ROUND_CONSTANTS.iter().enumerate() {
+            if t >= 16 {
+                let w15 = w[(t + 1) & 15];
+                let w2 = w[(t + 14) & 15];
+                let s0 = w15.rotate_right(7) ^ w15.rotate_right(18) ^ (w15 >> 3);
+                let s1 = w2.rotate_right(17) ^ w2.rotate_right(19) ^ (w2 >> 10);
+                w[t & 15] = w[t & 15]
+                    .wrapping_add(s0)
+                    .wrapping_add(w[(t + 9) & 15])
+                    .wrapping_add(s1);
+            }
+            let word = w[t & 15];
             let s1 = e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25);
             let ch = (e & f) ^ (!e & g);
             let t1 = h
                 .wrapping_add(s1)
                 .wrapping_add(ch)
                 .wrapping_add(*k)
-                .wrapping_add(w);
+                .wrapping_add(word);
             let s0 = a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22);
             let maj = (a & b) ^ (a & c) ^ (b & c);
             let t2 = s0.wrapping_add(maj);
