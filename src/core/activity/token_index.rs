@@ -23,15 +23,14 @@ pub(crate) fn hash_key(key: &str) -> u32 {
     let bytes = key.as_bytes();
     let step = |h: u64, word: u64| (h.rotate_left(5) ^ word).wrapping_mul(K);
     let mut h = step(0, bytes.len() as u64);
-    let mut words = bytes.chunks_exact(8);
-    for word in &mut words {
-        h = step(h, u64::from_le_bytes(word.try_into().expect("8 bytes")));
-    }
-    let tail = words.remainder();
-    if !tail.is_empty() {
-        let mut word = [0u8; 8];
-        word[..tail.len()].copy_from_slice(tail);
-        h = step(h, u64::from_le_bytes(word));
+    // Little-endian words of 8 bytes, the last one zero-padded. Folded byte by byte, not
+    // `try_into` / `copy_from_slice`: no panic sites (with this file's path) in the .wasm.
+    for chunk in bytes.chunks(8) {
+        let word = chunk
+            .iter()
+            .rev()
+            .fold(0, |word, &byte| word << 8 | u64::from(byte));
+        h = step(h, word);
     }
     h ^= h >> 33;
     h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
@@ -361,6 +360,39 @@ mod tests {
     use std::collections::HashMap;
 
     const WINDOW: i64 = 1000;
+
+    /// `hash_key` reads 8-byte little-endian words, the last zero-padded (its first form).
+    #[test]
+    fn hash_key_reads_little_endian_words() {
+        fn by_words(key: &str) -> u32 {
+            const K: u64 = 0x517c_c1b7_2722_0a95;
+            let step = |h: u64, word: u64| (h.rotate_left(5) ^ word).wrapping_mul(K);
+            let bytes = key.as_bytes();
+            let mut h = step(0, bytes.len() as u64);
+            for chunk in bytes.chunks(8) {
+                let mut word = [0u8; 8];
+                word[..chunk.len()].copy_from_slice(chunk);
+                h = step(h, u64::from_le_bytes(word));
+            }
+            h ^= h >> 33;
+            h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+            h ^= h >> 33;
+            h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+            h ^= h >> 33;
+            h as u32
+        }
+        for key in [
+            "",
+            "a",
+            "1234567",
+            "12345678",
+            "123456789",
+            "agent-a:tool_call:0123456789abcdef",
+            "é€😀",
+        ] {
+            assert_eq!(hash_key(key), by_words(key), "{key:?}");
+        }
+    }
 
     /// Stand-in records: position -> (token, ts_ms).
     #[derive(Default)]
