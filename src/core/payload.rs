@@ -131,12 +131,14 @@ pub fn merge_actions(batches: &[ActionsPayload]) -> Result<ActionsPayload, Paylo
     })?;
     // Loops, not a flat_map chain: less .wasm.
     let mut actions: Vec<SlimAction> = Vec::new();
+    // Cloned into place, then re-indexed: not a struct update moved into the `Vec`.
     for batch in batches {
         for action in &batch.actions {
-            actions.push(SlimAction {
-                index: actions.len() as i64,
-                ..action.clone()
-            });
+            let index = actions.len() as i64;
+            actions.push(action.clone());
+            if let Some(action) = actions.last_mut() {
+                action.index = index;
+            }
         }
     }
     let first_present = |pick: fn(&ActionsPayload) -> &Option<String>| {
