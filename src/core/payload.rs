@@ -168,7 +168,12 @@ fn parse_actions(fields: &mut Fields) -> Result<Payload, PayloadError> {
             // A loop, not `collect::<Result<..>>()`: the adapter costs kilobytes of .wasm.
             let mut actions = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
-                parse_action(item, fields.path(&format!("actions[{i}]")), &mut actions)?;
+                // Pushed, not `format!`: no formatting call per action.
+                let mut path = fields.path("actions");
+                path.push('[');
+                text::push_unsigned(&mut path, i as u64);
+                path.push(']');
+                parse_action(item, path, &mut actions)?;
             }
             actions
         }
