@@ -237,11 +237,11 @@ pub fn build_envelope_with(
 /// `HLC:<unix microseconds>:0:<node>`, the reference's stub format (logical counter 0).
 pub fn hlc_timestamp(now_ms: i64, node: &str) -> String {
     // Milliseconds followed by "000": exact for every i64, with no 128-bit arithmetic.
-    if now_ms == 0 {
-        format!("HLC:0:0:{node}")
-    } else {
-        format!("HLC:{}000:0:{node}", text::integer(now_ms))
+    let mut micros = text::integer(now_ms);
+    if now_ms != 0 {
+        micros.push_str("000");
     }
+    format!("HLC:{micros}:0:{node}")
 }
 
 /// `{ seconds, nanos }` of `now_ms`, with `0 <= nanos < 1e9` for negative times too.
