@@ -71,11 +71,12 @@ pub struct PayloadError {
 
 impl fmt::Display for PayloadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.field.is_empty() {
-            write!(f, "payload: {}", self.problem)
+        let field = if self.field.is_empty() {
+            "payload"
         } else {
-            write!(f, "{}: {}", self.field, self.problem)
-        }
+            &self.field
+        };
+        write!(f, "{field}: {}", self.problem)
     }
 }
 
