@@ -31,7 +31,7 @@ use wasm_bindgen::JsCast;
 type ThrownByStrategy = Rc<RefCell<Option<JsValue>>>;
 
 /// A recorded envelope as the core sees it: where the JS side keeps it, and copies of the
-/// fields [`RecordedEnvelope`] reads, checked when it was built (see [`held_envelope`]).
+/// fields [`RecordedEnvelope`] reads, checked when it was built (see [`recorded_fields`]).
 #[derive(Debug)]
 struct HeldEnvelope {
     slot: u32,
