@@ -71,12 +71,7 @@ const OPTION_NAMES = new Set(['maxItems', 'dedupWindowS', 'strategy', 'onFull', 
 
 /** The options object checked for shape; the core checks the values. */
 function checkedOptions(given, what) {
-  const options = optionsObject(given, what);
-  for (const name of Object.keys(options)) {
-    if (!OPTION_NAMES.has(name)) {
-      throw new TypeError(`${what}: unknown option ${JSON.stringify(name)} (known: ${[...OPTION_NAMES].join(', ')})`);
-    }
-  }
+  const options = optionsObject(given, what, OPTION_NAMES);
   const { now = Date.now } = options;
   if (typeof now !== 'function') {
     throw new TypeError(`now must be a function returning milliseconds, got ${describe(now)}`);
