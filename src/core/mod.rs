@@ -4,4 +4,5 @@ pub mod activity;
 pub mod event_buffer;
 pub mod event_log;
 pub mod payload;
+pub mod redis;
 pub mod text;
