@@ -27,8 +27,19 @@ BufferFullError.prototype.name = 'BufferFullError';
 export class SnapshotError extends TidepoolError {}
 SnapshotError.prototype.name = 'SnapshotError';
 
+/**
+ * A request to Redis over the Upstash REST protocol failed. `code`: 'REDIS_UNAUTHORIZED'
+ * (401/403), 'REDIS_HTTP' (another HTTP error), 'REDIS_ERROR' (Redis answered an error),
+ * 'REDIS_NETWORK', 'REDIS_TIMEOUT', 'REDIS_ABORTED' (the caller's signal), 'REDIS_BAD_RESPONSE'
+ * (a body that is not the protocol's). `status`: the HTTP status, 0 when no response arrived.
+ * `command`: the command's name. `mayHaveApplied`: whether the server may have carried the
+ * command out. The message never contains the token.
+ */
+export class RedisRestError extends TidepoolError {}
+RedisRestError.prototype.name = 'RedisRestError';
+
 const classesByName = new Map(
-  [TidepoolError, PayloadError, BufferFullError, SnapshotError].map((c) => [c.prototype.name, c]),
+  [TidepoolError, PayloadError, BufferFullError, SnapshotError, RedisRestError].map((c) => [c.prototype.name, c]),
 );
 
 /** The error to throw for `error`, thrown by the core: tidepool's own class where it names one. */

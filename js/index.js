@@ -3,6 +3,9 @@
 export { EventBuffer } from './event_buffer.js';
 export { parsePayload, toText, mergeActions } from './payload.js';
 export { TidepoolError, PayloadError, BufferFullError, SnapshotError } from './errors.js';
+export { RedisRestError } from './errors.js';
 export { InMemoryEventLog, DisabledEventLog, createEventLog } from './event_log.js';
 export { activityHandler } from './activity_endpoint.js';
 export * from './activity.js';
+export { RedisRestClient } from './redis/client.js';
+export { RedisEventBuffer, isBufferBackend } from './redis/event_buffer.js';

@@ -9,4 +9,5 @@ mod convert;
 mod event_buffer;
 mod event_log;
 mod payload;
+mod redis_buffer;
 mod slots;

@@ -39,7 +39,7 @@ pub fn merge_actions(list: JsValue) -> Result<JsValue, JsValue> {
     convert::to_js(&Payload::Actions(merged))
 }
 
-fn parse(value: JsValue) -> Result<Payload, JsValue> {
+pub(crate) fn parse(value: JsValue) -> Result<Payload, JsValue> {
     let json = convert::json_from_js(&value).map_err(|not_json| {
         payload_error(PayloadError {
             field: not_json.path,

@@ -91,7 +91,7 @@ impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ConfigError::Prefix(error) => error.fmt(f),
-            ConfigError::Window(value) => write!(f, "windowSeconds must be a finite number above 0, got {value}"),
+            ConfigError::Window(value) => write!(f, "windowSeconds must be a finite number above 0, got {}", redis_number(*value)),
         }
     }
 }
@@ -255,10 +255,26 @@ fn identity(payload: &Payload) -> (Option<&str>, f64) {
     }
 }
 
-/// A number as Redis reads it back exactly: the shortest decimal that round-trips (never
-/// exponent notation), so no precision is lost on the way into a score.
+/// A number as text Redis reads back exactly: the shortest decimal that round-trips (serde_json's,
+/// i.e. ryu's; Redis parses exponent notation too), so no precision is lost on the way into a score.
 fn redis_number(value: f64) -> String {
-    format!("{value}")
+    // Finite numbers always serialize.
+    serde_json::to_string(&value).unwrap_or_default()
+}
+
+/// A score as Redis prints it (`%.17g`, or `inf` / `-inf`).
+fn parse_score(text: &str) -> Option<f64> {
+    match text {
+        "inf" | "+inf" => Some(f64::INFINITY),
+        "-inf" => Some(f64::NEG_INFINITY),
+        _ => serde_json::from_str::<Value>(text.strip_prefix('+').unwrap_or(text)).ok()?.as_f64(),
+    }
+}
+
+/// A reply value quoted in a message, as JSON.
+fn json_text(value: &Value) -> String {
+    // Serializing a `Value` cannot fail.
+    serde_json::to_string(value).unwrap_or_default()
 }
 
 /// The reply of the add script.
@@ -291,9 +307,9 @@ fn outcome(status: &Value, evicted: &Value, merged: &Value) -> Result<AddOutcome
         Some(0) => AddStatus::Applied,
         Some(1) => AddStatus::Replayed,
         Some(2) => AddStatus::Fenced,
-        _ => return Err(BadReply::new(format!("unknown add status {status}"))),
+        _ => return Err(BadReply::new(format!("unknown add status {}", json_text(status)))),
     };
-    let count = |value: &Value| value.as_u64().ok_or_else(|| BadReply::new(format!("expected a count, got {value}")));
+    let count = |value: &Value| value.as_u64().ok_or_else(|| BadReply::new(format!("expected a count, got {}", json_text(value))));
     Ok(AddOutcome { status, evicted: count(evicted)?, merged: count(merged)? })
 }
 
@@ -313,12 +329,11 @@ pub fn decode_drain(reply: &Value) -> Result<Drained, BadReply> {
     let mut events = Vec::with_capacity(pairs.len() / 2);
     let mut unreadable = Vec::new();
     for pair in pairs.chunks(2) {
-        let member = pair[0].as_str().ok_or_else(|| BadReply::new(format!("a member must be a string, got {}", pair[0])))?;
+        let member = pair[0].as_str().ok_or_else(|| BadReply::new(format!("a member must be a string, got {}", json_text(&pair[0]))))?;
         let score = pair[1]
             .as_str()
-            .and_then(|text| text.parse::<f64>().ok())
-            .filter(|score| !score.is_nan())
-            .ok_or_else(|| BadReply::new(format!("a score must be a number as text, got {}", pair[1])))?;
+            .and_then(parse_score)
+            .ok_or_else(|| BadReply::new(format!("a score must be a number as text, got {}", json_text(&pair[1]))))?;
         match decode_member(member) {
             Ok(payload) => events.push(DrainedEvent { score, member: member.to_string(), payload }),
             Err(problem) => unreadable.push(Unreadable { member: member.to_string(), problem: problem.to_string() }),
@@ -332,7 +347,7 @@ pub fn decode_drain(reply: &Value) -> Result<Drained, BadReply> {
 
 /// The reply of the size script.
 pub fn decode_size(reply: &Value) -> Result<u64, BadReply> {
-    reply.as_u64().ok_or_else(|| BadReply::new(format!("the size script returns a count, got {reply}")))
+    reply.as_u64().ok_or_else(|| BadReply::new(format!("the size script returns a count, got {}", json_text(reply))))
 }
 
 #[cfg(test)]
@@ -384,11 +399,25 @@ mod tests {
 
     #[test]
     fn scores_travel_as_exact_decimal_text() {
-        for value in [1732190000.1234567, 0.1, 1e21, 5e-324, -0.0] {
+        for value in [1732190000.1234567, 0.1, 1e21, 5e-324, -0.0, 7.0] {
             let text = redis_number(value);
-            assert!(!text.contains('e'), "{text}");
+            // Redis reads scores with strtod, as Rust's parser reads this text.
             assert_eq!(text.parse::<f64>().unwrap().to_bits(), value.to_bits(), "{text}");
         }
+        assert_eq!(redis_number(1732190000.5), "1732190000.5");
+    }
+
+    #[test]
+    fn scores_are_read_as_redis_prints_them() {
+        // ZRANGE WITHSCORES prints %.17g: these are its texts for 1732190000.123, 1e21, 10, -inf.
+        assert_eq!(parse_score("1732190000.1229999"), Some(1732190000.1229999));
+        assert_eq!(parse_score("1732190000.1229999"), Some(1732190000.123));
+        assert_eq!(parse_score("1.0000000000000001e+21"), Some(1e21));
+        assert_eq!(parse_score("10"), Some(10.0));
+        assert_eq!(parse_score("inf"), Some(f64::INFINITY));
+        assert_eq!(parse_score("-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_score("nan"), None);
+        assert_eq!(parse_score("x"), None);
     }
 
     #[test]

@@ -33,7 +33,8 @@ impl fmt::Display for PrefixError {
             PrefixError::Empty => write!(f, "keyPrefix must not be empty"),
             PrefixError::ContainsColon(prefix) => write!(
                 f,
-                "keyPrefix must not contain ':' (one prefix could then read another's keys), got {prefix:?}"
+                "keyPrefix must not contain ':' (one prefix could then read another's keys), got {}",
+                serde_json::to_string(prefix).unwrap_or_default()
             ),
         }
     }

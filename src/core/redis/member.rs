@@ -14,18 +14,36 @@
 //! as `null`.
 
 use crate::core::payload::{self, Payload, PayloadError};
-use serde::Serialize;
-use serde_json::ser::Formatter;
-use std::io;
 
 /// The compact, ASCII-only JSON of a payload, as the Python SDK writes it.
 pub fn encode_payload(payload: &Payload) -> String {
-    let mut out = Vec::with_capacity(256);
-    let mut serializer = serde_json::Serializer::with_formatter(&mut out, AsciiFormatter);
     // Serializing a payload (strings, finite numbers, options, vectors) cannot fail.
-    let _ = payload.serialize(&mut serializer);
-    // Only ASCII is written.
-    String::from_utf8(out).unwrap_or_default()
+    let json = serde_json::to_string(payload).unwrap_or_default();
+    ensure_ascii(&json)
+}
+
+/// `json` (serde_json's compact output) with Python's `ensure_ascii` escaping: serde_json has
+/// already escaped `"`, `\` and control characters; what remains is DEL and every non-ASCII
+/// character, which can only stand inside strings, since JSON's own syntax is ASCII.
+fn ensure_ascii(json: &str) -> String {
+    if json.bytes().all(|b| b < 0x7f) {
+        return json.to_string();
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for ch in json.chars() {
+        if (ch as u32) < 0x7f {
+            out.push(ch);
+            continue;
+        }
+        let mut units = [0u16; 2];
+        for unit in ch.encode_utf16(&mut units) {
+            out.push_str("\\u");
+            for shift in [12, 8, 4, 0] {
+                out.push(char::from(b"0123456789abcdef"[usize::from((*unit >> shift) & 0xf)]));
+            }
+        }
+    }
+    out
 }
 
 /// Why a member could not be read back as a payload.
@@ -49,9 +67,9 @@ impl std::fmt::Display for UnreadableMember {
 /// The JSON text of a member: without its `{8 chars}:` prefix when it has one (the 9th
 /// character is `:` and more follow, counted in characters as Python does).
 pub fn member_json(member: &str) -> &str {
-    let mut chars = member.char_indices();
-    match chars.nth(8) {
-        Some((at, ':')) if at + 1 < member.len() => &member[at + 1..],
+    match member.char_indices().nth(8) {
+        // `at` is the index of an ASCII ':', so `at + 1` is a character boundary.
+        Some((at, ':')) => member.get(at + 1..).filter(|json| !json.is_empty()).unwrap_or(member),
         _ => member,
     }
 }
@@ -61,29 +79,6 @@ pub fn decode_member(member: &str) -> Result<Payload, UnreadableMember> {
     let value: serde_json::Value = serde_json::from_str(member_json(member))
         .map_err(|error| UnreadableMember::NotJson(error.to_string()))?;
     payload::parse_payload(&value).map_err(UnreadableMember::Invalid)
-}
-
-/// serde_json's compact output (the `Formatter` defaults) with Python's `ensure_ascii` string escaping.
-struct AsciiFormatter;
-
-impl Formatter for AsciiFormatter {
-    fn write_string_fragment<W: ?Sized + io::Write>(&mut self, writer: &mut W, fragment: &str) -> io::Result<()> {
-        // serde_json has already escaped `"`, `\` and control characters; what remains to
-        // escape is everything outside space..=`~`, i.e. DEL and every non-ASCII character.
-        let mut plain_from = 0;
-        for (at, ch) in fragment.char_indices() {
-            if (' '..='~').contains(&ch) {
-                continue;
-            }
-            writer.write_all(&fragment.as_bytes()[plain_from..at])?;
-            let mut units = [0u16; 2];
-            for unit in ch.encode_utf16(&mut units) {
-                write!(writer, "\\u{unit:04x}")?;
-            }
-            plain_from = at + ch.len_utf8();
-        }
-        writer.write_all(&fragment.as_bytes()[plain_from..])
-    }
 }
 
 #[cfg(test)]
