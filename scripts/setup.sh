@@ -39,3 +39,31 @@ if [ "${SETUP_BROWSER:-1}" = 1 ] && [ ! -x /usr/bin/chromium ]; then
     exit 1
   fi
 fi
+# Redis tests: Debian's redis-server (tests start their own on free ports; the package's service is not used).
+if [ "${SETUP_REDIS:-1}" = 1 ] && ! command -v redis-server >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    say "installing redis-server (apt)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+  else
+    echo "setup: redis-server is missing: install the Debian package 'redis-server' (sudo apt-get install redis-server)." >&2
+    exit 1
+  fi
+fi
+# Interop tests with the autoplay Python SDK: a venv in .venv with the pinned SDK.
+AUTOPLAY_SDK='autoplay-sdk[redis]==0.13.0'
+if [ "${SETUP_PYTHON:-1}" = 1 ] && [ "$(cat .venv/.tidepool-requirements 2>/dev/null)" != "$AUTOPLAY_SDK" ]; then
+  if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+    if [ "$(id -u)" = 0 ]; then
+      say "installing python3-venv (apt)"
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+    else
+      echo "setup: python3 with venv is missing: install the Debian package 'python3-venv'." >&2
+      exit 1
+    fi
+  fi
+  say "creating .venv with $AUTOPLAY_SDK (pip)"
+  rm -rf .venv
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check "$AUTOPLAY_SDK"
+  echo "$AUTOPLAY_SDK" > .venv/.tidepool-requirements
+fi

@@ -157,13 +157,14 @@ export async function startRedisWithGateway({ token = 'test-token-0123456789' } 
 
 /**
  * A fault-injecting HTTP proxy in this process, in front of `target` (a URL). For each request
- * it calls `policy({ index, method, path, body })`, which returns one of:
+ * it calls `policy({ index, method, path, headers, body })`, which returns one of:
  *   - 'pass' (default): forward, relay the response;
  *   - 'drop-response': forward, wait for the upstream response, then destroy the client's
  *     connection without answering (the server did the work; the client never hears of it);
  *   - 'hang': accept the request and never answer (the connection stays open);
  *   - { status, body, headers }: answer this without forwarding;
- *   - { forward: true, body: (upstreamBody) => string }: forward, then answer with a rewritten body.
+ *   - { forward: true, body?: (upstreamBody) => string, headers?: {...} }: forward, then answer
+ *     with a rewritten body and/or extra response headers.
  * `counts` holds requests per path and per outcome. Resolves to `{ url, pid, counts, setPolicy,
  * stop() }` (`pid` is this process: the proxy runs in it).
  */
@@ -180,7 +181,7 @@ export async function startFaultProxy({ target, policy = () => 'pass' } = {}) {
     const path = new URL(req.url, 'http://proxy').pathname;
     counts.requests += 1;
     counts.byPath[path] = (counts.byPath[path] ?? 0) + 1;
-    const decision = current({ index: index++, method: req.method, path, body: body.toString('utf8') }) ?? 'pass';
+    const decision = current({ index: index++, method: req.method, path, headers: req.headers, body: body.toString('utf8') }) ?? 'pass';
     if (decision === 'hang') {
       counts.hung += 1;
       hanging.add(res);
@@ -210,7 +211,7 @@ export async function startFaultProxy({ target, policy = () => 'pass' } = {}) {
       counts.rewritten += 1;
       responseBody = Buffer.from(decision.body(answer.body.toString('utf8')));
     }
-    const headers = { ...answer.headers, 'content-length': String(responseBody.length) };
+    const headers = { ...answer.headers, ...(decision.headers ?? {}), 'content-length': String(responseBody.length) };
     delete headers['transfer-encoding'];
     res.writeHead(answer.status, headers);
     res.end(responseBody);
