@@ -1,10 +1,11 @@
 // Child processes for tests: bounded in time, killed (by PID, process group) even on failure.
 import { spawn } from 'node:child_process';
 
-/** Runs a command to completion; resolves to `{ code, stdout, stderr }`. */
-export function run(command, args, { cwd, env, timeout = 120_000 } = {}) {
+/** Runs a command to completion (`input`: text for its stdin); resolves to `{ code, stdout, stderr }`. */
+export function run(command, args, { cwd, env, timeout = 120_000, input } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, detached: true });
+    if (input !== undefined) child.stdin.end(input);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
