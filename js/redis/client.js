@@ -43,7 +43,7 @@ export class RedisRestClient {
    * Throws TypeError / RangeError for bad options (never quoting the token).
    */
   constructor(options) {
-    const { url, token, fetch = globalThis.fetch, timeoutMs = 5000 } = optionsObject(options, 'RedisRestClient', CLIENT_OPTIONS);
+    const { url, token, fetch = defaultFetch, timeoutMs = 5000 } = optionsObject(options, 'RedisRestClient', CLIENT_OPTIONS);
     this.#url = checkUrl(url);
     this.#token = checkToken(token);
     if (typeof fetch !== 'function') throw new TypeError(`RedisRestClient: fetch must be a function, got ${describe(fetch)}`);
@@ -183,7 +183,9 @@ export class RedisRestClient {
     let response;
     let text;
     try {
-      response = await this.#fetch(`${this.#url}${path}`, { method: 'POST', headers, body, signal: controller.signal });
+      // Called unbound: Workers reject a `fetch` called as a method of another object (Illegal invocation).
+      const fetchFn = this.#fetch;
+      response = await fetchFn(`${this.#url}${path}`, { method: 'POST', headers, body, signal: controller.signal });
       const syncToken = response.headers?.get?.('upstash-sync-token');
       if (syncToken) this.#syncToken = syncToken;
       text = await response.text();
@@ -239,6 +241,11 @@ export class RedisRestClient {
   #error(code, message, status, command, mayHaveApplied, extra = {}) {
     return new RedisRestError(redact(message, this.#token), { code, status, command, mayHaveApplied, ...extra });
   }
+}
+
+/** The runtime's fetch, looked up at call time. */
+function defaultFetch(input, init) {
+  return globalThis.fetch(input, init);
 }
 
 function checkUrl(url) {
