@@ -128,3 +128,43 @@ async function activity(): Promise<void> {
 }
 void main;
 void activity;
+
+import {
+  RedisRestClient, RedisRestError, RedisEventBuffer, isBufferBackend,
+  type BufferBackend, type RedisEventBufferOptions, type RedisEventBufferStats, type RedisDropReason,
+  type RedisRestClientOptions, type RedisCallOptions, type PipelineEntry, type RedisRestErrorCode,
+} from 'tidepool';
+
+async function redis(): Promise<void> {
+  const clientOptions: RedisRestClientOptions = { url: 'http://127.0.0.1:8080', token: 't', timeoutMs: 1000, fetch: (u, i) => fetch(u, i) };
+  const client = new RedisRestClient(clientOptions);
+  const fromEnv: RedisRestClient = RedisRestClient.fromEnv({ UPSTASH_REDIS_REST_URL: 'http://x', UPSTASH_REDIS_REST_TOKEN: 't' });
+  const call: RedisCallOptions = { retry: true, timeoutMs: 500, signal: new AbortController().signal, onAttempt: (n: number) => void n };
+  const value: unknown = await client.command(['SET', 'k', 1], call);
+  const entries: PipelineEntry[] = await client.pipeline([['GET', 'k']]);
+  const scripted: unknown = await client.evalScript('return 1', [], ['a', 2]);
+  const counts: number = client.stats().requests;
+  const options: RedisEventBufferOptions = {
+    client, keyPrefix: 'svc', windowSeconds: 60, maxConcurrent: 5,
+    onDrop: (payload, reason: RedisDropReason) => void [payload, reason], onUnreadable: (m: string, p: string) => void [m, p],
+  };
+  const buffer = new RedisEventBuffer(options);
+  const backend: BufferBackend = buffer;
+  await backend.add(parsePayload({ type: 'summary' }));
+  const drained: AnyPayload[] = await buffer.drain();
+  const size: number = await buffer.size();
+  const unsettled: number = await buffer.flush();
+  const stats: RedisEventBufferStats = buffer.stats();
+  const ok: boolean = isBufferBackend(buffer);
+  try {
+    await client.command(['GET', 'k']);
+  } catch (error) {
+    if (error instanceof RedisRestError) {
+      const code: RedisRestErrorCode = error.code;
+      const fields: [number, string, boolean] = [error.status, error.command, error.mayHaveApplied];
+      void code, fields;
+    }
+  }
+  void fromEnv, value, entries, scripted, counts, drained, size, unsettled, stats, ok, buffer.keyPrefix, buffer.windowSeconds;
+}
+void redis;

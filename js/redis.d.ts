@@ -1,0 +1,130 @@
+// Types of RedisRestClient, RedisRestError, RedisEventBuffer and isBufferBackend.
+import type { AnyPayload } from './index.js';
+import type { TidepoolError } from './index.js';
+
+/** How a Redis REST request failed. */
+export type RedisRestErrorCode =
+  | 'REDIS_UNAUTHORIZED' | 'REDIS_HTTP' | 'REDIS_ERROR' | 'REDIS_NETWORK' | 'REDIS_TIMEOUT' | 'REDIS_ABORTED' | 'REDIS_BAD_RESPONSE';
+
+/** A request to Redis over REST failed. The message never contains the token. */
+export declare class RedisRestError extends TidepoolError {
+  readonly code: RedisRestErrorCode;
+  /** The HTTP status; 0 when no response arrived. */
+  readonly status: number;
+  /** The command's name (`GET`, `EVALSHA`, `PIPELINE`...). */
+  readonly command: string;
+  /** Whether the server may have carried the command out (false: certainly not). */
+  readonly mayHaveApplied: boolean;
+  /** HTTP attempts made (1 unless the call allowed retries). */
+  readonly attempts?: number;
+  /** For an entry of a pipeline: its index. */
+  readonly index?: number;
+}
+
+export interface RedisRestClientOptions {
+  /** The REST endpoint, http(s). */
+  url: string;
+  /** The bearer token. */
+  token: string;
+  /** The Fetch API function to use. Default: the runtime's `fetch`. */
+  fetch?: (input: string, init: RequestInit) => Promise<Response>;
+  /** Per HTTP request. Default 5000. */
+  timeoutMs?: number;
+}
+
+export interface RedisCallOptions {
+  /** Retry failures that allow it (network, timeout, 5xx, 408, 429). Only for commands a repeat cannot apply twice. Default false. */
+  retry?: boolean;
+  timeoutMs?: number;
+  /** Aborts this call only. */
+  signal?: AbortSignal;
+  /** Called before each HTTP request of the call with the attempt number (1 first). */
+  onAttempt?: (attempt: number) => void;
+}
+
+export type RedisArg = string | number;
+export type PipelineEntry = { result: unknown } | { error: RedisRestError };
+
+/** Redis over the Upstash REST protocol, with `fetch` only. Methods are bound. */
+export declare class RedisRestClient {
+  constructor(options: RedisRestClientOptions);
+  /** From UPSTASH_REDIS_REST_URL / UPSTASH_REDIS_REST_TOKEN in `env` (e.g. a Worker's env), else process.env or Deno.env. */
+  static fromEnv(env?: Record<string, unknown>, options?: Pick<RedisRestClientOptions, 'fetch' | 'timeoutMs'>): RedisRestClient;
+  readonly url: string;
+  /** One command; resolves to its result. @throws {RedisRestError} */
+  command(command: RedisArg[], options?: RedisCallOptions): Promise<unknown>;
+  /** Commands in one request; one entry per command, a failed one as `{ error }`. */
+  pipeline(commands: RedisArg[][], options?: RedisCallOptions): Promise<PipelineEntry[]>;
+  /** EVALSHA, falling back to EVAL on NOSCRIPT. */
+  evalScript(source: string, keys?: string[], args?: RedisArg[], options?: RedisCallOptions): Promise<unknown>;
+  stats(): { requests: number; retries: number; errors: number; scriptFallbacks: number };
+}
+
+/** Why RedisEventBuffer dropped a payload. */
+export type RedisDropReason = 'backpressure' | 'unavailable' | 'error';
+
+export interface RedisEventBufferOptions {
+  /** A client; or `url` + `token` (+ `fetch`) to make one. */
+  client?: RedisRestClient;
+  url?: string;
+  token?: string;
+  fetch?: RedisRestClientOptions['fetch'];
+  /** Non-empty, without ':'. Default 'default'. */
+  keyPrefix?: string;
+  /** Sliding window in seconds. Default 120. */
+  windowSeconds?: number;
+  /** Add requests in flight at most; adds beyond are dropped ('backpressure'). Default 10. */
+  maxConcurrent?: number;
+  /** Per request. Default: the client's. */
+  timeoutMs?: number;
+  onDrop?: (payload: AnyPayload | Record<string, unknown>, reason: RedisDropReason) => void;
+  /** A drained member that is not a payload (removed from Redis, passed here). */
+  onUnreadable?: (member: string, problem: string) => void;
+  /** Seconds since the epoch; scores payloads whose forwarded_at is 0 or absent. */
+  now?: () => number;
+}
+
+export interface RedisEventBufferStats {
+  added: number;
+  pending: number;
+  unsettled: number;
+  stored: number;
+  dropped: Record<RedisDropReason, number>;
+  evicted: number;
+  merged: number;
+  drains: number;
+  drained: number;
+  replayedDrains: number;
+  replayedAdds: number;
+  unreadable: number;
+  requests: number;
+  retries: number;
+  errors: number;
+}
+
+/** Async storage behind an event buffer. Always await each method. */
+export interface BufferBackend<T = AnyPayload> {
+  add(payload: T): Promise<void> | void;
+  drain(): Promise<T[]> | T[];
+  size(): Promise<number> | number;
+}
+
+/** True when `value` has `add`, `drain` and `size` methods. */
+export declare function isBufferBackend(value: unknown): value is BufferBackend<unknown>;
+
+/** A BufferBackend in Redis, shared with the autoplay Python SDK's RedisEventBuffer. Methods are bound. */
+export declare class RedisEventBuffer implements BufferBackend<AnyPayload> {
+  constructor(options: RedisEventBufferOptions);
+  readonly keyPrefix: string;
+  readonly windowSeconds: number;
+  readonly maxConcurrent: number;
+  /** @throws {PayloadError} synchronously for an invalid payload; otherwise never rejects. */
+  add(payload: AnyPayload | Record<string, unknown>): Promise<void>;
+  /** Oldest first; [] when Redis is unavailable. */
+  drain(): Promise<AnyPayload[]>;
+  /** 0 when Redis is unavailable. */
+  size(): Promise<number>;
+  /** Waits for add requests; resolves to the payloads still unsettled. */
+  flush(): Promise<number>;
+  stats(): RedisEventBufferStats;
+}
