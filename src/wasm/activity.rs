@@ -20,6 +20,7 @@ use crate::core::activity::{
     Direction, DuplicateStatus, Envelope, EnvelopeOptions, OnFull, RecordedEnvelope,
     SequenceTracker, Strategy,
 };
+use crate::core::number::safe_integer;
 use crate::wasm::convert;
 use crate::wasm::slots::SlotAllocator;
 use wasm_bindgen::prelude::*;
@@ -451,7 +452,7 @@ pub fn compute_idempotency_token(
     let bytes = convert::bytes_or_text(&bytes).ok_or_else(|| {
         convert::type_error(&format!(
             "bytes must be a Uint8Array or a string, got {}",
-            convert::describe_kind(&bytes)
+            convert::kind(&bytes)
         ))
     })?;
     core::compute_idempotency_token(&producer_id, &operation, &bytes).map_err(activity_error)
@@ -544,7 +545,7 @@ fn custom_strategy(
             let id = item.as_string().ok_or_else(|| {
                 format!(
                     "victims() returned {}, not a message id string",
-                    convert::describe_kind(&item)
+                    convert::kind(&item)
                 )
             })?;
             ids.push(id);
@@ -594,9 +595,7 @@ fn time(now_ms: f64) -> i64 {
 }
 
 fn integer(value: &JsValue) -> Option<i64> {
-    let number = value.as_f64()?;
-    (number.fract() == 0.0 && number.abs() <= core::MAX_SAFE_INTEGER as f64)
-        .then_some(number as i64)
+    value.as_f64().and_then(safe_integer)
 }
 
 /// The JS error for a core error: built-in `TypeError` / `RangeError` for bad arguments,

@@ -3,41 +3,20 @@
 //! token -> position of the record that last carried it, with expiry in amortised O(1)).
 
 use std::collections::VecDeque;
+use std::hash::{BuildHasher, RandomState};
 
-/// The hash of an index key (a message id or an idempotency token).
-///
-/// FxHash's word step (rustc's hasher: `h = (h.rotl(5) ^ word) * K`, 8 bytes at a time,
-/// the length mixed in first), then MurmurHash3's 64-bit finaliser, so every bit of the
-/// result depends on every input bit: the index masks the low bits, and ids that differ
-/// only in their last byte must not share a home slot.
-///
-/// Not SipHash, and not seeded: keys are the caller's message ids and tokens, and a peer
-/// that chooses the ids of the envelopes it sends could craft colliding ones. The damage
-/// is bounded, not unbounded: every key in an index belongs to a resident record, so a
-/// lookup compares at most `max_items` stored 32-bit hashes (and strings only on equal
-/// hashes). The `HashMap`s this replaces gave no protection either where the crate runs:
-/// std on wasm32-unknown-unknown has no randomness and seeds SipHash with fixed keys.
-/// What this buys is speed and size: one pass of a multiply per 8 bytes, no SipHash code.
-pub(crate) fn hash_key(key: &str) -> u32 {
-    const K: u64 = 0x517c_c1b7_2722_0a95;
-    let bytes = key.as_bytes();
-    let step = |h: u64, word: u64| (h.rotate_left(5) ^ word).wrapping_mul(K);
-    let mut h = step(0, bytes.len() as u64);
-    // Little-endian words of 8 bytes, the last one zero-padded. Folded byte by byte, not
-    // `try_into` / `copy_from_slice`: no panic sites (with this file's path) in the .wasm.
-    for chunk in bytes.chunks(8) {
-        let word = chunk
-            .iter()
-            .rev()
-            .fold(0, |word, &byte| word << 8 | u64::from(byte));
-        h = step(h, word);
+/// Hashes index keys (message ids, idempotency tokens): std's SipHash under keys drawn
+/// per buffer, truncated to the 32 bits an index entry keeps. Keys are chosen by peers (the
+/// ids of the envelopes they send), hence a keyed hash; on wasm32-unknown-unknown std has
+/// no random source and the keys are fixed, but every key in an index belongs to a
+/// resident record, so a crafted collision costs at most `max_items` compared hashes.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct KeyHasher(RandomState);
+
+impl KeyHasher {
+    pub(crate) fn hash(&self, key: &str) -> u32 {
+        self.0.hash_one(key) as u32
     }
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    h ^= h >> 33;
-    h as u32
 }
 
 /// No position: marks a vacant entry.
@@ -292,16 +271,14 @@ impl TokenIndex {
         for (hash, from, to) in renumbered {
             self.by_token.renumber(hash, from, to);
         }
-        retain_items(
-            &mut self.queue,
-            &mut |item| match new_position(item.position) {
+        self.queue
+            .retain_mut(|item| match new_position(item.position) {
                 Some(position) => {
                     item.position = position;
                     true
                 }
                 None => false,
-            },
-        );
+            });
     }
 
     pub(crate) fn clear(&mut self) {
@@ -323,7 +300,7 @@ impl TokenIndex {
     /// entry marks it, later ones see the mark; the marks are cleared afterwards.
     fn compact(&mut self, ts_of: &impl Fn(u64) -> Option<i64>) {
         let by_token = &mut self.by_token;
-        retain_items(&mut self.queue, &mut |item| {
+        self.queue.retain(|item| {
             if ts_of(item.position) != Some(item.ts_ms) {
                 return false;
             }
@@ -340,20 +317,6 @@ impl TokenIndex {
     }
 }
 
-/// Keeps the items `keep` accepts (and may change), in order, in place. (One loop for both
-/// callers, not two instantiations of `VecDeque::retain_mut`: less .wasm.)
-fn retain_items(queue: &mut VecDeque<Expiry>, keep: &mut dyn FnMut(&mut Expiry) -> bool) {
-    let mut kept = 0;
-    for i in 0..queue.len() {
-        let mut item = queue[i];
-        if keep(&mut item) {
-            queue[kept] = item;
-            kept += 1;
-        }
-    }
-    queue.truncate(kept);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -361,37 +324,10 @@ mod tests {
 
     const WINDOW: i64 = 1000;
 
-    /// `hash_key` reads 8-byte little-endian words, the last zero-padded (its first form).
-    #[test]
-    fn hash_key_reads_little_endian_words() {
-        fn by_words(key: &str) -> u32 {
-            const K: u64 = 0x517c_c1b7_2722_0a95;
-            let step = |h: u64, word: u64| (h.rotate_left(5) ^ word).wrapping_mul(K);
-            let bytes = key.as_bytes();
-            let mut h = step(0, bytes.len() as u64);
-            for chunk in bytes.chunks(8) {
-                let mut word = [0u8; 8];
-                word[..chunk.len()].copy_from_slice(chunk);
-                h = step(h, u64::from_le_bytes(word));
-            }
-            h ^= h >> 33;
-            h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-            h ^= h >> 33;
-            h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-            h ^= h >> 33;
-            h as u32
-        }
-        for key in [
-            "",
-            "a",
-            "1234567",
-            "12345678",
-            "123456789",
-            "agent-a:tool_call:0123456789abcdef",
-            "é€😀",
-        ] {
-            assert_eq!(hash_key(key), by_words(key), "{key:?}");
-        }
+    /// One hasher for every test key: positions are found by the hash the index stored.
+    fn hash_key(key: &str) -> u32 {
+        thread_local!(static HASHER: KeyHasher = KeyHasher::default());
+        HASHER.with(|hasher| hasher.hash(key))
     }
 
     /// Stand-in records: position -> (token, ts_ms).
