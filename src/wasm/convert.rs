@@ -14,21 +14,18 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 /// Plain JS data from a Rust value: objects (not Maps), `null` for `None`, byte buffers as
-/// arrays of numbers. Through JSON text and `JSON.parse`, like [`json_to_js`]: as fast as
-/// serde-wasm-bindgen for small objects, faster for large ones, and it shares serde_json's
-/// writer instead of linking a second serializer (-6.6 KiB of .wasm).
+/// arrays of numbers. Through serde_json's text and one `JSON.parse`: measured against
+/// serde-wasm-bindgen building the objects, it is as fast for small values and faster for
+/// the large ones that cross whole (snapshots 1.56x, log reads of 100 events 1.1-1.2x;
+/// `bench/experiments/boundary_conversion.mjs`, figures in docs/DEVELOPMENT.md).
 ///
 /// Numbers above 2^53 lose precision, as in any JS number; non-finite floats become `null`
 /// (the types sent here hold none: clocks and JSON data are checked finite on the way in).
 pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
-    json_text_to_js(serde_json::to_string(value))
-}
-
-/// [`to_js`]'s part that does not depend on the type (one copy in the .wasm, not one per type).
-fn json_text_to_js(text: serde_json::Result<String>) -> Result<JsValue, JsValue> {
-    // Writing into a `Vec` fails only for a map with non-string keys, and no type sent
-    // here has one.
-    let text = text.map_err(|_| type_error("a value could not be converted to JSON"))?;
+    // Writing into a `Vec` fails only for a map with non-string keys; no type sent here
+    // has one.
+    let text = serde_json::to_string(value)
+        .map_err(|_| type_error("a value could not be converted to JSON"))?;
     // Text serde_json wrote is valid JSON, so `JSON.parse` cannot fail.
     Ok(js_sys::JSON::parse(&text).unwrap_or_default())
 }

@@ -21,9 +21,8 @@ pub const PAYLOAD_IS_B64_KEY: &str = "_payload_is_b64";
 
 /// One field of an envelope.
 ///
-/// Serialises `Bytes` with `serialize_bytes` (a `Uint8Array` through serde-wasm-bindgen,
-/// an array of numbers through serde_json); deserialises byte buffers as `Bytes` and
-/// everything else as `Json`.
+/// Serialises `Bytes` with `serialize_bytes` (an array of numbers through serde_json);
+/// deserialises byte buffers as `Bytes` and everything else as `Json`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FieldValue {
     Json(Value),
