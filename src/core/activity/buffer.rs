@@ -132,8 +132,8 @@ pub struct ActivityBuffer<E = Envelope> {
 #[derive(Debug)]
 struct Resident<E> {
     record: ActivityRecord<E>,
-    id_hash: u32,
-    token_hash: u32,
+    id_hash: u64,
+    token_hash: u64,
 }
 
 /// Records by position: `slots[i]` is position `first + i`; see [`ActivityBuffer`].
@@ -580,7 +580,7 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
     }
 
     /// The hash of the record's token; 0 when it has none.
-    fn token_hash(&self, record: &ActivityRecord<E>) -> u32 {
+    fn token_hash(&self, record: &ActivityRecord<E>) -> u64 {
         match record.idempotency_token() {
             "" => 0,
             token => self.hasher.hash(token),
@@ -591,7 +591,7 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
         self.find_id(self.hasher.hash(message_id), message_id)
     }
 
-    fn find_id(&self, id_hash: u32, message_id: &str) -> Option<u64> {
+    fn find_id(&self, id_hash: u64, message_id: &str) -> Option<u64> {
         let slots = &self.slots;
         self.ids.find(id_hash, |position| {
             slots
