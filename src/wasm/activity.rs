@@ -143,8 +143,8 @@ pub fn activity_row_layout() -> Vec<String> {
     ROW.iter().map(|field| field.name().to_owned()).collect()
 }
 
-fn push_row(rows: &mut Vec<f64>, record: &ActivityRecord<HeldEnvelope>) {
-    rows.extend(ROW.map(|field| field.of(record)));
+fn row(record: &ActivityRecord<HeldEnvelope>) -> [f64; ROW.len()] {
+    ROW.map(|field| field.of(record))
 }
 
 /// One row, or none (the JS side answers `undefined`).
@@ -153,11 +153,7 @@ fn row_of(record: Option<&ActivityRecord<HeldEnvelope>>) -> Vec<f64> {
 }
 
 fn rows_of(records: &[&ActivityRecord<HeldEnvelope>]) -> Vec<f64> {
-    let mut rows = Vec::with_capacity(records.len() * ROW.len());
-    records
-        .iter()
-        .for_each(|record| push_row(&mut rows, record));
-    rows
+    records.iter().flat_map(|record| row(record)).collect()
 }
 
 /// Invariant: `slots` holds exactly the slots of the resident records' envelopes.
@@ -360,11 +356,8 @@ impl ActivityBufferCore {
             DuplicateStatus::Duplicate => 1.0,
             DuplicateStatus::InProgress => 2.0,
         };
-        let mut out = vec![status];
-        if let Some(record) = check.record {
-            push_row(&mut out, record);
-        }
-        Ok(out)
+        let record = check.record.map(row);
+        Ok(std::iter::once(status).chain(record.into_iter().flatten()).collect())
     }
 
     /// The ack note of a resident record (`""` when none or no such record).

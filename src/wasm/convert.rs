@@ -198,7 +198,7 @@ pub fn bytes_or_text(value: &JsValue) -> Option<Vec<u8>> {
 
 /// Objects nested deeper than this are rejected (deep recursion would exhaust the wasm stack).
 const MAX_JSON_DEPTH: usize = 128;
-/// The problem of a value nested deeper than [`MAX_JSON_DEPTH`] (a literal, not a `format!`).
+/// The problem of a value nested deeper than [`MAX_JSON_DEPTH`].
 const NESTED_TOO_DEEP: &str = "nested deeper than 128 levels";
 
 /// JSON data from a JS value, copied (later mutation of the JS value changes nothing) and

@@ -85,20 +85,11 @@ enum Digits {
 }
 
 fn parse_digits(raw: &str) -> Digits {
-    if raw.is_empty() {
+    if raw.is_empty() || !raw.bytes().all(|byte| byte.is_ascii_digit()) {
         return Digits::Malformed;
     }
-    // By hand rather than `str::parse`, whose sign and radix handling we do not need.
-    let mut value = Some(0u64);
-    for byte in raw.bytes() {
-        if !byte.is_ascii_digit() {
-            return Digits::Malformed;
-        }
-        value = value
-            .and_then(|v| v.checked_mul(10))
-            .and_then(|v| v.checked_add(u64::from(byte - b'0')));
-    }
-    value.map_or(Digits::Overflow, Digits::Value)
+    // Digits only (`parse` alone would accept a leading `+`): it fails only by overflow.
+    raw.parse().map_or(Digits::Overflow, Digits::Value)
 }
 
 /// A request parameter of the activity endpoint.
