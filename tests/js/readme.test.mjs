@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readmeBlocks } from '../helpers/readme.mjs';
 import { run } from '../helpers/run.mjs';
+import { launchChromium, resultOfPage } from '../helpers/chromium.mjs';
+import { serveDirectory } from '../../scripts/static_server.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const blocks = readmeBlocks(readFileSync(join(root, 'README.md'), 'utf8'));
@@ -31,13 +33,39 @@ async function runInNode(block, project, env = {}) {
 }
 
 /**
+ * Runs the block as a module in Chromium, `tidepool` mapped to pkg/'s browser entry; it fails
+ * on an uncaught exception or a console error, and times out when the block never finishes.
+ */
+async function runInBrowser(block, project) {
+  writeFileSync(join(project, `readme-line-${block.line}.mjs`), `${block.code}\n`);
+  writeFileSync(join(project, `readme-line-${block.line}.html`), [
+    '<!doctype html><meta charset="utf-8">',
+    '<script type="importmap">{ "imports": { "tidepool": "/pkg/entry/browser.js" } }</script>',
+    '<script type="module">',
+    `  import('./readme-line-${block.line}.mjs').then(() => { window.readmeDone = 'ok'; },`,
+    '    (error) => { window.readmeDone = String(error && error.stack || error); });',
+    '</script>',
+  ].join('\n'));
+  const server = await serveDirectory(project, { mounts: { '/pkg/': join(root, 'pkg') } });
+  const browser = await launchChromium();
+  try {
+    const { value, errors } = await resultOfPage(browser, `${server.url}/readme-line-${block.line}.html`, 'readmeDone', 60_000);
+    assert.equal(value, 'ok', `README.md line ${block.line}: ${value}`);
+    assert.deepEqual(errors, [], `README.md line ${block.line}: errors in the page`);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+/**
  * How each marker mode runs a block. A mode without a runner fails its blocks: add the
  * runner here (e.g. 'needs redis': start redis-server and the gateway as the Redis suites
- * do, then `runInNode(block, project, { UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN })`;
- * 'browser': load the block as a module in Chromium with tests/helpers/chromium.mjs).
+ * do, then `runInNode(block, project, { UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN })`).
  */
 const RUNNERS = {
   node: runInNode,
+  browser: runInBrowser,
 };
 
 const project = scratchProject();
@@ -54,6 +82,13 @@ test('readmeBlocks finds js blocks, their lines and their markers', () => {
     { line: 10, language: 'javascript', code: 'two()', mode: 'skip', reason: 'needs a peer' },
     { line: 14, language: 'js', code: 'three()', mode: 'needs redis', reason: '' },
   ]);
+});
+
+test('the browser runner runs a block in Chromium and reports its failure', async () => {
+  const good = { line: 900001, code: "import { EventBuffer } from 'tidepool';\nnew EventBuffer().add({ type: 'summary' });" };
+  await runInBrowser(good, project);
+  const bad = { line: 900002, code: "import { EventBuffer } from 'tidepool';\nnew EventBuffer().add(null);" };
+  await assert.rejects(runInBrowser(bad, project), /README\.md line 900002: TypeError/);
 });
 
 test('README.md has JavaScript examples to run', () => {
