@@ -1,8 +1,6 @@
 // EventBuffer: add + drain of 1M payloads against a plain-JS ring buffer with the same
-// semantics, side by side in one process; the .wasm size; cold import time in Node.
+// semantics, side by side in one process; cold import time in Node.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
 import { EventBuffer } from '../pkg/entry/node.js';
 import { JsRingBuffer } from './baselines/js_ring_buffer.mjs';
 import { median, timeRounds } from './measure.mjs';
@@ -32,14 +30,6 @@ for (const [label, maxSize] of [['maxSize 1000 (overflowing)', 1000], ['unlimite
   );
 }
 
-const wasm = readFileSync(new URL('../pkg/wasm/tidepool_bg.wasm', import.meta.url));
-// The budget is 150 KB: 150,000 bytes (146.5 KiB), the stricter reading of "KB".
-const BUDGET = 150_000;
-console.log(
-  `tidepool_bg.wasm: ${wasm.length} bytes = ${(wasm.length / 1024).toFixed(1)} KiB raw, ` +
-    `${(gzipSync(wasm, { level: 9 }).length / 1024).toFixed(1)} KiB gzipped ` +
-    `(target <= ${BUDGET} bytes: ${wasm.length <= BUDGET ? 'met' : 'MISSED'}, ${BUDGET - wasm.length} to spare)`,
-);
 
 function coldImportMs(specifier) {
   const script = `const t = performance.now(); await import(${JSON.stringify(specifier)}); ` +

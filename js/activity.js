@@ -6,6 +6,7 @@ import * as core from './wasm/tidepool.js';
 import { callCore } from './errors.js';
 import { describe, optionsObject } from './arguments.js';
 import { cloneEnvelope, copyEnvelope } from './envelope_copy.js';
+import { ROW } from './activity_row.js';
 
 // The protocol constants, as literals: this module is evaluated before the entry module
 // instantiates the wasm, so it cannot call into it here. `cargo test` checks that they
@@ -97,8 +98,6 @@ function strategyForCore(strategy) {
   };
 }
 
-/** Positions in the rows of numbers the core answers with (src/wasm/activity.rs, `push_row`). */
-const ROW = Object.freeze({ slot: 0, outgoing: 1, tsMs: 2, ackStage: 3, errorCode: 4, state: 5, hasNote: 6, length: 7 });
 const DUPLICATE_STATUS = ['new', 'duplicate', 'in_progress'];
 /** Keys only snapshots may carry (src/core/activity/envelope.rs); a recorded envelope with one is refused. */
 const SNAPSHOT_MARKERS = ['_bytes_fields', '_payload_is_b64'];

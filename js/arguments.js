@@ -1,11 +1,23 @@
 // Checks of JS-only arguments (option bags, callbacks) shared by the public classes.
 // Values that cross into the core are checked in src/wasm/convert.rs instead.
 
-/** A short description of a value's type for error messages. */
+/**
+ * What kind of value this is, for error messages: 'null', 'undefined', 'a number',
+ * 'a function', 'an array', 'a Date object', ... Never a primitive's value (it may be a
+ * secret); the same words as the core's messages (src/wasm/convert.rs `kind`).
+ */
 export function describe(value) {
-  if (value === null) return 'null';
+  if (value === null || value === undefined) return String(value);
+  switch (typeof value) {
+    case 'function': return 'a function';
+    case 'bigint': return 'a BigInt';
+    case 'symbol': return 'a symbol';
+    case 'object': break;
+    default: return `a ${typeof value}`;
+  }
   if (Array.isArray(value)) return 'an array';
-  return typeof value;
+  const name = value.constructor?.name;
+  return name ? `a ${name} object` : 'a non-plain object';
 }
 
 /**

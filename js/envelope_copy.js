@@ -6,24 +6,11 @@
 // objects, arrays, strings, finite numbers, booleans, null; properties whose value is
 // `undefined` are left out; no cycles; at most 128 levels deep).
 
+import { describe } from './arguments.js';
+
 const MAX_DEPTH = 128;
 
 class NotJson extends TypeError {}
-
-/** What kind of value this is, for messages; never a primitive's value. */
-function describeKind(value) {
-  if (value === null || value === undefined) return String(value);
-  switch (typeof value) {
-    case 'function': return 'a function';
-    case 'bigint': return 'a BigInt';
-    case 'symbol': return 'a symbol';
-    case 'object': break;
-    default: return `a ${typeof value}`;
-  }
-  if (Array.isArray(value)) return 'an array';
-  const name = value.constructor?.name;
-  return name ? `a ${name} object` : 'a non-plain object';
-}
 
 /** A plain object: prototype `null`, or one whose prototype is `null` (any realm's Object.prototype). */
 function isPlainObject(value) {
@@ -47,10 +34,10 @@ function copyJson(value, path, ancestors) {
       if (value === null) return null;
       break;
     default:
-      return fail(path, describeKind(value));
+      return fail(path, describe(value));
   }
   const isArray = Array.isArray(value);
-  if (!isArray && !isPlainObject(value)) fail(path, describeKind(value));
+  if (!isArray && !isPlainObject(value)) fail(path, describe(value));
   if (ancestors.includes(value)) fail(path, 'a circular reference');
   if (ancestors.length >= MAX_DEPTH) fail(path, `nested deeper than ${MAX_DEPTH} levels`);
   ancestors.push(value);
@@ -75,7 +62,7 @@ function copyJson(value, path, ancestors) {
 /** An independent, checked copy of `envelope`; a TypeError naming the field otherwise. */
 export function copyEnvelope(envelope) {
   if (!isPlainObject(envelope)) {
-    throw new TypeError(`envelope is ${describeKind(envelope)} (expected a plain object)`);
+    throw new TypeError(`envelope is ${describe(envelope)} (expected a plain object)`);
   }
   const copy = {};
   const ancestors = [envelope];

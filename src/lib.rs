@@ -6,8 +6,5 @@
 
 pub mod core;
 
-#[cfg(any(target_arch = "wasm32", test))]
-mod allocator;
-
 #[cfg(target_arch = "wasm32")]
 mod wasm;

@@ -263,15 +263,8 @@ impl<T> EventBuffer<T> {
     pub fn peek_positions(&self, n: Option<usize>) -> impl Iterator<Item = usize> {
         let (head, len) = (self.head, self.ring.len());
         let skip = n.map_or(0, |n| len.saturating_sub(n));
-        // The `i`-th oldest item is at `(head + i) % len`. (A range mapped, not two ranges
-        // chained and skipped: less .wasm.)
-        (skip..len).map(move |i| {
-            if i < len - head {
-                head + i
-            } else {
-                i - (len - head)
-            }
-        })
+        // The oldest item is at `head`: the ring from there to its end, then from its start.
+        (head..len).chain(0..head).skip(skip)
     }
 
     /// The newest `n` items (all of them for `None`), oldest first, without removing them.

@@ -1,8 +1,9 @@
 //! The pure-Rust cores. Nothing here depends on wasm-bindgen or JS types.
 
 pub mod activity;
+pub mod describe;
 pub mod event_buffer;
 pub mod event_log;
+pub mod number;
 pub mod payload;
 pub mod redis;
-pub mod text;

@@ -6,11 +6,13 @@
 //! Unlike the reference, a field of the wrong type is an error that names the field
 //! (`actions[2].index: expected an integer, got "3"`) rather than a silent default.
 
+use std::fmt::Write;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::fmt;
 
-use crate::core::text;
+use crate::core::describe::describe;
+use crate::core::number::safe_integer;
 
 /// One UI action extracted from a user session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -63,31 +65,20 @@ pub enum Payload {
 
 /// A payload that failed validation: `field` is a path such as `actions[2].index`
 /// (empty when the value itself is wrong).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {problem}", if .field.is_empty() { "payload" } else { .field })]
 pub struct PayloadError {
     pub field: String,
     pub problem: String,
 }
 
-impl fmt::Display for PayloadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let field = if self.field.is_empty() {
-            "payload"
-        } else {
-            &self.field
-        };
-        write!(f, "{field}: {}", self.problem)
-    }
-}
-
-impl std::error::Error for PayloadError {}
-
-/// Validates and normalises a wire payload.
+/// Validates and normalises a wire payload; an error names the first bad field (fields
+/// are read in the order of the struct).
 pub fn parse_payload(value: &Value) -> Result<Payload, PayloadError> {
-    let mut fields = Fields::of(value, String::new())?;
+    let fields = Fields::of(value, String::new())?;
     match fields.get("type") {
-        Some(Value::String(t)) if t == "actions" => parse_actions(&mut fields),
-        Some(Value::String(t)) if t == "summary" => parse_summary(&mut fields),
+        Some(Value::String(t)) if t == "actions" => parse_actions(&fields),
+        Some(Value::String(t)) if t == "summary" => parse_summary(&fields),
         other => Err(fields.error(
             "type",
             expected_got(
@@ -107,15 +98,12 @@ pub fn to_text(payload: &Payload) -> String {
             let session = batch.session_id.as_deref().unwrap_or("unknown");
             let mut out = format!("Session {session} — {} actions", batch.actions.len());
             for action in &batch.actions {
-                // Pushed piece by piece: a `write!` of the `i64` index links its `Display`.
-                out.push_str("\n[");
-                out.push_str(&text::integer(action.index));
-                out.push_str("] ");
-                out.push_str(&action.action_type);
-                out.push_str(": ");
-                out.push_str(&action.description);
-                out.push_str(" — ");
-                out.push_str(&action.canonical_url);
+                write!(
+                    out,
+                    "\n[{}] {}: {} — {}",
+                    action.index, action.action_type, action.description, action.canonical_url
+                )
+                .expect("writing to a String cannot fail");
             }
             out
         }
@@ -130,18 +118,15 @@ pub fn merge_actions(batches: &[ActionsPayload]) -> Result<ActionsPayload, Paylo
         field: String::new(),
         problem: "mergeActions needs at least one actions payload".into(),
     })?;
-    // Loops, not a flat_map chain: less .wasm.
-    let mut actions: Vec<SlimAction> = Vec::new();
-    // Cloned into place, then re-indexed: not a struct update moved into the `Vec`.
-    for batch in batches {
-        for action in &batch.actions {
-            let index = actions.len() as i64;
-            actions.push(action.clone());
-            if let Some(action) = actions.last_mut() {
-                action.index = index;
-            }
-        }
-    }
+    let actions: Vec<SlimAction> = batches
+        .iter()
+        .flat_map(|batch| &batch.actions)
+        .enumerate()
+        .map(|(index, action)| SlimAction {
+            index: index as i64,
+            ..action.clone()
+        })
+        .collect();
     let first_present = |pick: fn(&ActionsPayload) -> &Option<String>| {
         batches.iter().find_map(|batch| pick(batch).clone())
     };
@@ -160,98 +145,71 @@ pub fn merge_actions(batches: &[ActionsPayload]) -> Result<ActionsPayload, Paylo
     })
 }
 
-// `parse_actions` / `parse_summary` build the `Payload` itself (not a payload then wrapped):
-// fewer moves of these large structs, less .wasm.
-fn parse_actions(fields: &mut Fields) -> Result<Payload, PayloadError> {
+fn parse_actions(fields: &Fields) -> Result<Payload, PayloadError> {
     let actions = match fields.get("actions") {
         None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => {
-            // A loop, not `collect::<Result<..>>()`: the adapter costs kilobytes of .wasm.
-            let mut actions = Vec::with_capacity(items.len());
-            for (i, item) in items.iter().enumerate() {
-                // Pushed, not `format!`: no formatting call per action.
-                let mut path = fields.path("actions");
-                path.push('[');
-                text::push_unsigned(&mut path, i as u64);
-                path.push(']');
-                parse_action(item, path, &mut actions)?;
-            }
-            actions
-        }
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| parse_action(item, format!("{}[{i}]", fields.path("actions"))))
+            .collect::<Result<_, _>>()?,
         Some(other) => {
             return Err(fields.error("actions", expected_got("an array", &describe(other))))
         }
     };
     // `count` is recomputed, but a present value must still be a number.
-    fields.number("count");
-    let batch = Payload::Actions(ActionsPayload {
-        product_id: fields.string("product_id"),
-        session_id: fields.identity("session_id"),
-        user_id: fields.identity("user_id"),
-        email: fields.identity("email"),
+    fields.number("count")?;
+    Ok(Payload::Actions(ActionsPayload {
+        product_id: fields.string("product_id")?,
+        session_id: fields.identity("session_id")?,
+        user_id: fields.identity("user_id")?,
+        email: fields.identity("email")?,
         count: actions.len(),
         actions,
-        forwarded_at: fields.number("forwarded_at"),
-        conversation_id: fields.identity("conversation_id"),
-    });
-    fields.finish(batch)
+        forwarded_at: fields.number("forwarded_at")?,
+        conversation_id: fields.identity("conversation_id")?,
+    }))
 }
 
-/// Pushes the action onto `out` (built in place there, not moved through a `Result`: a
-/// 12-field struct copied about costs .wasm); on error what was pushed is dropped with `out`.
-fn parse_action(
-    value: &Value,
-    path: String,
-    out: &mut Vec<SlimAction>,
-) -> Result<(), PayloadError> {
-    let mut fields = Fields::of(value, path)?;
-    out.push(SlimAction {
-        title: fields.string("title"),
-        description: fields.string("description"),
-        canonical_url: fields.string("canonical_url"),
-        index: fields.integer("index"),
-        action_type: fields.string("type"),
-        timestamp_start: fields.number("timestamp_start"),
-        timestamp_end: fields.number("timestamp_end"),
-        raw_url: fields.string("raw_url"),
-        session_id: fields.identity("session_id"),
-        user_id: fields.identity("user_id"),
-        email: fields.identity("email"),
-        conversation_id: fields.identity("conversation_id"),
-    });
-    fields.finish(())
+fn parse_action(value: &Value, path: String) -> Result<SlimAction, PayloadError> {
+    let fields = Fields::of(value, path)?;
+    Ok(SlimAction {
+        title: fields.string("title")?,
+        description: fields.string("description")?,
+        canonical_url: fields.string("canonical_url")?,
+        index: fields.integer("index")?,
+        action_type: fields.string("type")?,
+        timestamp_start: fields.number("timestamp_start")?,
+        timestamp_end: fields.number("timestamp_end")?,
+        raw_url: fields.string("raw_url")?,
+        session_id: fields.identity("session_id")?,
+        user_id: fields.identity("user_id")?,
+        email: fields.identity("email")?,
+        conversation_id: fields.identity("conversation_id")?,
+    })
 }
 
-fn parse_summary(fields: &mut Fields) -> Result<Payload, PayloadError> {
-    let summary = Payload::Summary(SummaryPayload {
-        product_id: fields.string("product_id"),
-        session_id: fields.identity("session_id"),
-        summary: fields.string("summary"),
-        replaces: fields.integer("replaces"),
-        forwarded_at: fields.number("forwarded_at"),
-    });
-    fields.finish(summary)
+fn parse_summary(fields: &Fields) -> Result<Payload, PayloadError> {
+    Ok(Payload::Summary(SummaryPayload {
+        product_id: fields.string("product_id")?,
+        session_id: fields.identity("session_id")?,
+        summary: fields.string("summary")?,
+        replaces: fields.integer("replaces")?,
+        forwarded_at: fields.number("forwarded_at")?,
+    }))
 }
 
-/// The fields of one JSON object, with typed readers. Absent and `null` fields read as the
-/// type's default. A field of the wrong type also reads as the default, and the first such
-/// problem is kept, with the field's path, for [`Fields::finish`] to return: readers are
-/// called in field order, so that is the error for the first bad field. (Not a `Result`
-/// per field: every early return would drop the fields read so far, kilobytes of .wasm.)
+/// The fields of one JSON object at `path`, with typed readers: absent and `null` fields
+/// read as the type's default; a field of another type is an error naming its path.
 struct Fields<'a> {
     map: &'a Map<String, Value>,
     path: String,
-    first_error: Option<PayloadError>,
 }
 
 impl<'a> Fields<'a> {
     fn of(value: &'a Value, path: String) -> Result<Self, PayloadError> {
         match value {
-            Value::Object(map) => Ok(Fields {
-                map,
-                path,
-                first_error: None,
-            }),
+            Value::Object(map) => Ok(Fields { map, path }),
             other => Err(PayloadError {
                 field: path,
                 problem: expected_got("an object", &describe(other)),
@@ -260,12 +218,12 @@ impl<'a> Fields<'a> {
     }
 
     fn get(&self, key: &str) -> Option<&'a Value> {
-        self.map.get(key)
+        self.map.get(key).filter(|value| !value.is_null())
     }
 
     fn path(&self, key: &str) -> String {
         if self.path.is_empty() {
-            key.to_string()
+            key.to_owned()
         } else {
             format!("{}.{key}", self.path)
         }
@@ -278,84 +236,46 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// Keeps the problem with `key` unless an earlier field already had one.
-    fn fail(&mut self, key: &str, problem: String) {
-        if self.first_error.is_none() {
-            self.first_error = Some(self.error(key, problem));
-        }
-    }
-
-    /// `value`, read from these fields, or the error for the first bad field.
-    fn finish<T>(&mut self, value: T) -> Result<T, PayloadError> {
-        match self.first_error.take() {
-            None => Ok(value),
-            Some(error) => Err(error),
-        }
-    }
-
-    fn string(&mut self, key: &str) -> String {
+    fn string(&self, key: &str) -> Result<String, PayloadError> {
         match self.get(key) {
-            None | Some(Value::Null) => String::new(),
-            Some(Value::String(s)) => s.clone(),
-            Some(other) => {
-                self.fail(key, expected_got("a string", &describe(other)));
-                String::new()
-            }
+            None => Ok(String::new()),
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(other) => Err(self.error(key, expected_got("a string", &describe(other)))),
         }
     }
 
     /// An identity field: a string, with `""` normalised to `None`.
-    fn identity(&mut self, key: &str) -> Option<String> {
-        Some(self.string(key)).filter(|s| !s.is_empty())
+    fn identity(&self, key: &str) -> Result<Option<String>, PayloadError> {
+        Ok(Some(self.string(key)?).filter(|s| !s.is_empty()))
     }
 
-    fn number(&mut self, key: &str) -> f64 {
-        self.number_as(key, "a number").unwrap_or(0.0)
+    fn number(&self, key: &str) -> Result<f64, PayloadError> {
+        self.number_as(key, "a number")
     }
 
     /// A finite number (0 when absent or null); `expected` names what the field holds in
-    /// the message for a value of another type. `None` after a problem.
-    fn number_as(&mut self, key: &str, expected: &str) -> Option<f64> {
-        let problem = match self.get(key) {
-            None | Some(Value::Null) => return Some(0.0),
-            Some(value @ Value::Number(n)) => match n.as_f64().filter(|n| n.is_finite()) {
-                Some(number) => return Some(number),
-                None => expected_got("a finite number", &text::json(value)),
-            },
-            Some(other) => expected_got(expected, &describe(other)),
-        };
-        self.fail(key, problem);
-        None
-    }
-
-    fn integer(&mut self, key: &str) -> i64 {
-        let Some(number) = self.number_as(key, "an integer") else {
-            return 0;
-        };
-        if number.fract() == 0.0 && number.abs() <= 9_007_199_254_740_991.0 {
-            number as i64
-        } else {
-            self.fail(key, expected_got("an integer", &text::number(number)));
-            0
+    /// the message for a value of another type.
+    fn number_as(&self, key: &str, expected: &str) -> Result<f64, PayloadError> {
+        match self.get(key) {
+            None => Ok(0.0),
+            Some(value @ Value::Number(n)) => n
+                .as_f64()
+                .filter(|n| n.is_finite())
+                .ok_or_else(|| self.error(key, expected_got("a finite number", &value.to_string()))),
+            Some(other) => Err(self.error(key, expected_got(expected, &describe(other)))),
         }
     }
+
+    fn integer(&self, key: &str) -> Result<i64, PayloadError> {
+        let number = self.number_as(key, "an integer")?;
+        safe_integer(number).ok_or_else(|| {
+            self.error(key, expected_got("an integer", &describe(&self.map[key])))
+        })
+    }
 }
 
-/// `expected <what>, got <got>`: one builder for every such problem (less .wasm).
 fn expected_got(what: &str, got: &str) -> String {
     format!("expected {what}, got {got}")
-}
-
-/// A short description of a JSON value for error messages.
-fn describe(value: &Value) -> String {
-    match value {
-        Value::Null => "null".into(),
-        // serde_json's writer, not `Display` / `ToString` (one number formatter in the .wasm).
-        Value::Bool(_) | Value::Number(_) => text::json(value),
-        Value::String(s) => text::short_string(s),
-        Value::Array(_) => "an array".into(),
-        Value::Object(_) => "an object".into(),
-    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! Envelopes stay on the JS heap: `js/activity.js` keeps its own copy of each recorded
 //! envelope in an array indexed by slot, and the core records a [`HeldEnvelope`], the slot
 //! plus the four fields the buffer reads. A whole envelope crosses the boundary only for
-//! snapshots. Records go out as rows of numbers (see [`ROW_LEN`]), which the JS side joins
+//! snapshots. Records go out as rows of numbers (see [`ROW`]), which the JS side joins
 //! with its envelope copies.
 //!
 //! Time: each method that needs it takes `now_ms` from the JS wrapper (its `now()`), so the
@@ -20,6 +20,7 @@ use crate::core::activity::{
     Direction, DuplicateStatus, Envelope, EnvelopeOptions, OnFull, RecordedEnvelope,
     SequenceTracker, Strategy,
 };
+use crate::core::number::safe_integer;
 use crate::wasm::convert;
 use crate::wasm::slots::SlotAllocator;
 use wasm_bindgen::prelude::*;
@@ -79,23 +80,71 @@ impl RecordedEnvelope for HeldEnvelope {
     }
 }
 
-/// Numbers per record in the rows handed to `js/activity.js` (`#recordAt`): slot,
-/// direction (1 = out), ts_ms, ack_stage, error_code, state, has-an-ack-note (the note itself
-/// comes from `ackNote`). The JS side adds a copy of the envelope in the slot, and the ids,
-/// which it reads from that envelope (they are the ones `HeldEnvelope` copied). Numbers
-/// in a `Float64Array` cross without any text to encode or parse.
-const ROW_LEN: usize = 7;
+/// One number of a record's row. Records go to `js/activity.js` (`#recordAt`) as rows of
+/// numbers in a `Float64Array` (no text to encode or parse), laid out as [`ROW`]; the JS
+/// side reads them by the positions in `ROW` of `js/activity_row.js`, which
+/// `tests/js/activity_row.test.mjs` checks against [`activity_row_layout`]. The JS side
+/// adds a copy of the envelope in the slot, and the ids, which it reads from that envelope
+/// (they are the ones `HeldEnvelope` copied); the ack note itself comes from `ackNote`.
+#[derive(Clone, Copy)]
+enum RowField {
+    Slot,
+    /// 1 = out, 0 = in.
+    Outgoing,
+    TsMs,
+    AckStage,
+    ErrorCode,
+    State,
+    /// 1 when the record has an ack note.
+    HasNote,
+}
 
-fn push_row(rows: &mut Vec<f64>, record: &ActivityRecord<HeldEnvelope>) {
-    rows.extend([
-        record.envelope.slot as f64,
-        f64::from(u8::from(record.direction == Direction::Out)),
-        record.ts_ms as f64,
-        record.ack_stage as f64,
-        record.error_code as f64,
-        record.envelope.state as f64,
-        f64::from(u8::from(!record.ack_note.is_empty())),
-    ]);
+const ROW: [RowField; 7] = [
+    RowField::Slot,
+    RowField::Outgoing,
+    RowField::TsMs,
+    RowField::AckStage,
+    RowField::ErrorCode,
+    RowField::State,
+    RowField::HasNote,
+];
+
+impl RowField {
+    /// The name `js/activity_row.js` gives this position.
+    fn name(self) -> &'static str {
+        match self {
+            RowField::Slot => "slot",
+            RowField::Outgoing => "outgoing",
+            RowField::TsMs => "tsMs",
+            RowField::AckStage => "ackStage",
+            RowField::ErrorCode => "errorCode",
+            RowField::State => "state",
+            RowField::HasNote => "hasNote",
+        }
+    }
+
+    fn of(self, record: &ActivityRecord<HeldEnvelope>) -> f64 {
+        match self {
+            RowField::Slot => f64::from(record.envelope.slot),
+            RowField::Outgoing => f64::from(u8::from(record.direction == Direction::Out)),
+            RowField::TsMs => record.ts_ms as f64,
+            RowField::AckStage => record.ack_stage as f64,
+            RowField::ErrorCode => record.error_code as f64,
+            RowField::State => record.envelope.state as f64,
+            RowField::HasNote => f64::from(u8::from(!record.ack_note.is_empty())),
+        }
+    }
+}
+
+/// The names of a row's numbers, in order (for the test that ties `js/activity_row.js` to
+/// this layout).
+#[wasm_bindgen(js_name = activityRowLayout)]
+pub fn activity_row_layout() -> Vec<String> {
+    ROW.iter().map(|field| field.name().to_owned()).collect()
+}
+
+fn row(record: &ActivityRecord<HeldEnvelope>) -> [f64; ROW.len()] {
+    ROW.map(|field| field.of(record))
 }
 
 /// One row, or none (the JS side answers `undefined`).
@@ -104,11 +153,7 @@ fn row_of(record: Option<&ActivityRecord<HeldEnvelope>>) -> Vec<f64> {
 }
 
 fn rows_of(records: &[&ActivityRecord<HeldEnvelope>]) -> Vec<f64> {
-    let mut rows = Vec::with_capacity(records.len() * ROW_LEN);
-    records
-        .iter()
-        .for_each(|record| push_row(&mut rows, record));
-    rows
+    records.iter().flat_map(|record| row(record)).collect()
 }
 
 /// Invariant: `slots` holds exactly the slots of the resident records' envelopes.
@@ -311,11 +356,8 @@ impl ActivityBufferCore {
             DuplicateStatus::Duplicate => 1.0,
             DuplicateStatus::InProgress => 2.0,
         };
-        let mut out = vec![status];
-        if let Some(record) = check.record {
-            push_row(&mut out, record);
-        }
-        Ok(out)
+        let record = check.record.map(row);
+        Ok(std::iter::once(status).chain(record.into_iter().flatten()).collect())
     }
 
     /// The ack note of a resident record (`""` when none or no such record).
@@ -451,7 +493,7 @@ pub fn compute_idempotency_token(
     let bytes = convert::bytes_or_text(&bytes).ok_or_else(|| {
         convert::type_error(&format!(
             "bytes must be a Uint8Array or a string, got {}",
-            convert::describe_kind(&bytes)
+            convert::kind(&bytes)
         ))
     })?;
     core::compute_idempotency_token(&producer_id, &operation, &bytes).map_err(activity_error)
@@ -544,7 +586,7 @@ fn custom_strategy(
             let id = item.as_string().ok_or_else(|| {
                 format!(
                     "victims() returned {}, not a message id string",
-                    convert::describe_kind(&item)
+                    convert::kind(&item)
                 )
             })?;
             ids.push(id);
@@ -594,9 +636,7 @@ fn time(now_ms: f64) -> i64 {
 }
 
 fn integer(value: &JsValue) -> Option<i64> {
-    let number = value.as_f64()?;
-    (number.fract() == 0.0 && number.abs() <= core::MAX_SAFE_INTEGER as f64)
-        .then_some(number as i64)
+    value.as_f64().and_then(safe_integer)
 }
 
 /// The JS error for a core error: built-in `TypeError` / `RangeError` for bad arguments,

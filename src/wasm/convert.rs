@@ -5,30 +5,27 @@
 //! properties carry `code` and the class's fields; `js/errors.js` lifts them into instances
 //! of the exported classes.
 
+use std::fmt::Write;
+
 use crate::core::activity::{Envelope, FieldValue};
-use crate::core::text;
+use crate::core::describe;
+use crate::core::number::{safe_integer, MAX_SAFE_INTEGER};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-/// Largest integer a JS number holds exactly.
-const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
-
 /// Plain JS data from a Rust value: objects (not Maps), `null` for `None`, byte buffers as
-/// arrays of numbers. Through JSON text and `JSON.parse`, like [`json_to_js`]: as fast as
-/// serde-wasm-bindgen for small objects, faster for large ones, and it shares serde_json's
-/// writer instead of linking a second serializer (-6.6 KiB of .wasm).
+/// arrays of numbers. Through serde_json's text and one `JSON.parse`: measured against
+/// serde-wasm-bindgen building the objects, it is as fast for small values and faster for
+/// the large ones that cross whole (snapshots 1.56x, log reads of 100 events 1.1-1.2x;
+/// `bench/experiments/boundary_conversion.mjs`, figures in docs/DEVELOPMENT.md).
 ///
 /// Numbers above 2^53 lose precision, as in any JS number; non-finite floats become `null`
 /// (the types sent here hold none: clocks and JSON data are checked finite on the way in).
 pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
-    json_text_to_js(serde_json::to_string(value))
-}
-
-/// [`to_js`]'s part that does not depend on the type (one copy in the .wasm, not one per type).
-fn json_text_to_js(text: serde_json::Result<String>) -> Result<JsValue, JsValue> {
-    // Writing into a `Vec` fails only for a map with non-string keys, and no type sent
-    // here has one.
-    let text = text.map_err(|_| type_error("a value could not be converted to JSON"))?;
+    // Writing into a `Vec` fails only for a map with non-string keys; no type sent here
+    // has one.
+    let text = serde_json::to_string(value)
+        .map_err(|_| type_error("a value could not be converted to JSON"))?;
     // Text serde_json wrote is valid JSON, so `JSON.parse` cannot fail.
     Ok(js_sys::JSON::parse(&text).unwrap_or_default())
 }
@@ -36,7 +33,7 @@ fn json_text_to_js(text: serde_json::Result<String>) -> Result<JsValue, JsValue>
 /// JSON data as plain JS data: the text serde_json writes, read back by `JSON.parse`.
 pub fn json_to_js(value: &serde_json::Value) -> JsValue {
     // Text serde_json wrote is valid JSON, so `JSON.parse` cannot fail.
-    js_sys::JSON::parse(&text::json(value)).unwrap_or_default()
+    js_sys::JSON::parse(&value.to_string()).unwrap_or_default()
 }
 
 /// An envelope as a plain object: JSON fields as plain data, byte fields as fresh
@@ -50,10 +47,10 @@ pub fn envelope_to_js(envelope: &Envelope) -> js_sys::Object {
         if text.len() > 1 {
             text.push(',');
         }
-        text.push_str(&text::quoted(name));
+        text.push_str(&serde_json::Value::from(name).to_string());
         text.push(':');
         match value {
-            FieldValue::Json(value) => text.push_str(&text::json(value)),
+            FieldValue::Json(value) => text.push_str(&value.to_string()),
             FieldValue::Bytes(_) => text.push_str("null"),
         }
     }
@@ -88,7 +85,7 @@ pub fn optional_count(value: &JsValue, name: &str) -> Result<Option<usize>, JsVa
 
 /// A `u64` counter as a JS number (exact up to 2^53).
 pub fn count_to_js(count: u64) -> f64 {
-    (count as f64).min(MAX_SAFE_INTEGER)
+    (count as f64).min(MAX_SAFE_INTEGER as f64)
 }
 
 pub fn type_error(message: &str) -> JsValue {
@@ -124,21 +121,19 @@ fn must_be(name: &str, what: &str, value: &JsValue) -> String {
     format!("{name} must be {what}, got {}", describe(value))
 }
 
-/// A short description of a JS value for error messages.
+/// A JS value for error messages, as [`describe::describe`] writes JSON values: numbers,
+/// booleans and short strings shown, anything else by its [`kind`]. Not for values that
+/// may be secrets (use [`kind`]).
 pub fn describe(value: &JsValue) -> String {
     if let Some(number) = value.as_f64() {
-        return text::number(number);
+        describe::number(number)
+    } else if let Some(text) = value.as_string() {
+        describe::string(&text)
+    } else if let Some(flag) = value.as_bool() {
+        flag.to_string()
+    } else {
+        kind(value)
     }
-    if let Some(text) = value.as_string() {
-        return text::short_string(&text);
-    }
-    if value.is_null() {
-        return "null".into();
-    }
-    if value.is_undefined() {
-        return "undefined".into();
-    }
-    value.js_typeof().as_string().unwrap_or_default()
 }
 
 /// Which error a number that is not a safe integer gets (the issues differ per API).
@@ -159,8 +154,8 @@ pub fn optional_integer(
     }
     let message = || must_be(name, "an integer", value);
     let number = value.as_f64().ok_or_else(|| type_error(&message()))?;
-    if number.fract() == 0.0 && number.abs() <= MAX_SAFE_INTEGER {
-        return Ok(Some(number as i64));
+    if let Some(integer) = safe_integer(number) {
+        return Ok(Some(integer));
     }
     Err(match non_integer {
         NonInteger::TypeError => type_error(&message()),
@@ -186,7 +181,7 @@ pub fn string_arg(value: &JsValue, name: &str) -> Result<String, JsValue> {
     value.as_string().ok_or_else(|| {
         type_error(&format!(
             "{name} must be a string, got {}",
-            describe_kind(value)
+            kind(value)
         ))
     })
 }
@@ -203,7 +198,7 @@ pub fn bytes_or_text(value: &JsValue) -> Option<Vec<u8>> {
 
 /// Objects nested deeper than this are rejected (deep recursion would exhaust the wasm stack).
 const MAX_JSON_DEPTH: usize = 128;
-/// The problem of a value nested deeper than [`MAX_JSON_DEPTH`] (a literal, not a `format!`).
+/// The problem of a value nested deeper than [`MAX_JSON_DEPTH`].
 const NESTED_TOO_DEEP: &str = "nested deeper than 128 levels";
 
 /// JSON data from a JS value, copied (later mutation of the JS value changes nothing) and
@@ -226,7 +221,7 @@ pub fn json_object(value: &JsValue, name: &str) -> Result<serde_json::Value, JsV
     if !is_plain_object(value) {
         return Err(type_error(&format!(
             "{name} must be a plain object, got {}",
-            describe_kind(value)
+            kind(value)
         )));
     }
     json_from_js(value).map_err(|not_json| not_json.into_type_error(name))
@@ -261,7 +256,7 @@ pub fn json_or_bytes_fields(value: &JsValue) -> Result<Vec<(String, FieldValue)>
     if !is_plain_object(value) {
         return Err(NotJson {
             path: String::new(),
-            problem: format!("{} (expected a plain object)", describe_kind(value)),
+            problem: format!("{} (expected a plain object)", kind(value)),
         });
     }
     let mut ancestors = vec![value.clone()];
@@ -309,7 +304,7 @@ fn json_value(
     if let Some(number) = value.as_f64() {
         return match json_number(number) {
             Some(number) => Ok(number),
-            None => fail(at, describe(value)),
+            None => fail(at, describe::number(number)),
         };
     }
     if let Some(text) = value.as_string() {
@@ -317,7 +312,7 @@ fn json_value(
     }
     let is_array = js_sys::Array::is_array(value);
     if !is_array && !is_plain_object(value) {
-        return fail(at, describe_kind(value));
+        return fail(at, kind(value));
     }
     if ancestors.iter().any(|ancestor| ancestor == value) {
         return fail(at, "a circular reference".into());
@@ -331,10 +326,7 @@ fn json_value(
         let array = js_sys::Array::from(value);
         let mut items = Vec::with_capacity(array.length() as usize);
         for (i, item) in array.iter().enumerate() {
-            // Pushed, not `write!`: no formatting machinery for a number per item.
-            at.push('[');
-            text::push_unsigned(at, i as u64);
-            at.push(']');
+            write!(at, "[{i}]").expect("writing to a String cannot fail");
             if item.is_undefined() {
                 return fail(at, "undefined".into());
             }
@@ -366,10 +358,9 @@ fn json_value(
 
 /// Integers within the safe range are stored as integers, so JSON output prints `1`, not `1.0`.
 fn json_number(number: f64) -> Option<serde_json::Value> {
-    if number.fract() == 0.0 && number.abs() <= MAX_SAFE_INTEGER {
-        Some(serde_json::Value::from(number as i64))
-    } else {
-        serde_json::Number::from_f64(number).map(serde_json::Value::Number)
+    match safe_integer(number) {
+        Some(integer) => Some(integer.into()),
+        None => serde_json::Number::from_f64(number).map(serde_json::Value::Number),
     }
 }
 
@@ -383,10 +374,13 @@ fn is_plain_object(value: &JsValue) -> bool {
     prototype.is_null() || js_sys::Object::get_prototype_of(&prototype).is_null()
 }
 
-/// What kind of value this is, for messages about non-JSON values.
-pub fn describe_kind(value: &JsValue) -> String {
-    if value.is_null() || value.is_undefined() {
-        describe(value)
+/// What kind of value this is, for messages; never a primitive's value (it may be a
+/// secret). The same words as [`describe::kind`] for JSON values.
+pub fn kind(value: &JsValue) -> String {
+    if value.is_null() {
+        "null".into()
+    } else if value.is_undefined() {
+        "undefined".into()
     } else if value.is_function() {
         "a function".into()
     } else if value.is_bigint() {

@@ -83,12 +83,11 @@ impl EventBufferCore {
         let (taken, kept) = self
             .buffer
             .drain_where_positions(|&kind| filter.matches(kind));
-        // Pushed, not chained: `Chain` brings its own code into the .wasm.
-        let mut out = Vec::with_capacity(1 + taken.len() + kept.len());
-        out.push(taken.len() as u32);
-        out.extend(taken.into_iter().map(|position| position as u32));
-        out.extend(kept.into_iter().map(|position| position as u32));
-        out
+        std::iter::once(taken.len())
+            .chain(taken)
+            .chain(kept)
+            .map(|n| n as u32)
+            .collect()
     }
 
     /// The positions of the newest `n` payloads (all for `undefined`/`null`), oldest first.

@@ -22,19 +22,17 @@ pub fn merge_actions(list: JsValue) -> Result<JsValue, JsValue> {
             convert::describe(&list)
         )));
     }
-    // A loop, not `collect::<Result<..>>()`: the adapter costs kilobytes of .wasm.
-    let mut batches = Vec::new();
-    for (i, item) in js_sys::Array::from(&list).iter().enumerate() {
-        match parse(item)? {
-            Payload::Actions(batch) => batches.push(batch),
-            Payload::Summary(_) => {
-                return Err(payload_error(PayloadError {
-                    field: format!("[{i}].type"),
-                    problem: "expected \"actions\", got \"summary\"".into(),
-                }))
-            }
-        }
-    }
+    let batches = js_sys::Array::from(&list)
+        .iter()
+        .enumerate()
+        .map(|(i, item)| match parse(item)? {
+            Payload::Actions(batch) => Ok(batch),
+            Payload::Summary(_) => Err(payload_error(PayloadError {
+                field: format!("[{i}].type"),
+                problem: "expected \"actions\", got \"summary\"".into(),
+            })),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let merged = payload::merge_actions(&batches).map_err(payload_error)?;
     convert::to_js(&Payload::Actions(merged))
 }

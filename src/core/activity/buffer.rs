@@ -1,7 +1,7 @@
 //! The activity buffer: recorded envelopes in insertion order, their ack stages, an
 //! idempotency index with a dedup window, and bounded capacity.
 
-use std::collections::{vec_deque, BinaryHeap, VecDeque};
+use std::collections::{vec_deque, VecDeque};
 
 use serde::Serialize;
 
@@ -10,8 +10,7 @@ use super::envelope::Envelope;
 use super::error::ActivityError;
 use super::record::{Ack, ActivityRecord, Direction, RecordedEnvelope, STAGE_EXPECTED};
 use super::strategy::{OnFull, SplitMix64, Strategy};
-use super::token_index::{hash_key, KeyIndex, TokenIndex};
-use crate::core::text;
+use super::token_index::{KeyHasher, KeyIndex, TokenIndex};
 
 pub const DEFAULT_MAX_ITEMS: usize = 1000;
 pub const DEFAULT_DEDUP_WINDOW_S: u64 = 3600;
@@ -121,6 +120,7 @@ pub struct ActivityBuffer<E = Envelope> {
     on_full: OnFull,
     random: SplitMix64,
     slots: Slots<E>,
+    hasher: KeyHasher,
     ids: KeyIndex,
     settled: VecDeque<u64>,
     tokens: TokenIndex,
@@ -132,8 +132,8 @@ pub struct ActivityBuffer<E = Envelope> {
 #[derive(Debug)]
 struct Resident<E> {
     record: ActivityRecord<E>,
-    id_hash: u32,
-    token_hash: u32,
+    id_hash: u64,
+    token_hash: u64,
 }
 
 /// Records by position: `slots[i]` is position `first + i`; see [`ActivityBuffer`].
@@ -187,28 +187,13 @@ impl<E> Slots<E> {
         self.slots.len() - live
     }
 
-    /// The record in slot `index` (position `first + index`), if it is not a hole.
-    fn at(&self, index: usize) -> Option<&Resident<E>> {
-        self.slots.get(index)?.as_ref()
-    }
-
-    /// Up to `count` resident positions that `skip` does not name, oldest first (newest
-    /// first when `newest_first`). (One loop for every strategy, not an iterator chain each:
-    /// less .wasm.)
-    fn positions(&self, count: usize, newest_first: bool, skip: &dyn Fn(u64) -> bool) -> Vec<u64> {
-        let len = self.slots.len();
-        let mut chosen = Vec::with_capacity(count.min(len));
-        for i in 0..len {
-            if chosen.len() == count {
-                break;
-            }
-            let index = if newest_first { len - 1 - i } else { i };
-            let position = self.first + index as u64;
-            if self.at(index).is_some() && !skip(position) {
-                chosen.push(position);
-            }
-        }
-        chosen
+    /// The resident positions, oldest first.
+    fn positions(&self) -> impl DoubleEndedIterator<Item = u64> + '_ {
+        let first = self.first;
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(move |(index, slot)| slot.as_ref().map(|_| first + index as u64))
     }
 }
 
@@ -265,7 +250,7 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
             .ok_or_else(|| {
                 ActivityError::range(
                     "dedupWindowS",
-                    text::unsigned(options.dedup_window_s),
+                    options.dedup_window_s.to_string(),
                     "at most 9223372036854775 seconds",
                 )
             })?;
@@ -283,6 +268,7 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
                 first: 0,
                 slots: VecDeque::new(),
             },
+            hasher: KeyHasher::default(),
             ids: KeyIndex::default(),
             settled: VecDeque::new(),
             tokens: TokenIndex::default(),
@@ -325,7 +311,7 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
         now_ms: i64,
     ) -> Result<(&ActivityRecord<E>, Vec<ActivityRecord<E>>), ActivityError> {
         let message_id = envelope.validate_for_record()?;
-        let id_hash = hash_key(message_id);
+        let id_hash = self.hasher.hash(message_id);
         let mut evicted = Vec::new();
         let resident = self.find_id(id_hash, message_id);
         let (position, message_id) = match resident {
@@ -340,10 +326,7 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
             }
         };
         let record = ActivityRecord::new(message_id, direction, envelope, now_ms);
-        let token_hash = match record.idempotency_token() {
-            "" => 0,
-            token => hash_key(token),
-        };
+        let token_hash = self.token_hash(&record);
         let resident_record = Resident {
             record,
             id_hash,
@@ -371,7 +354,7 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
         if !ack_stage::VALID.contains(&ack.ack_stage) {
             return Err(ActivityError::range(
                 "ack_stage",
-                text::integer(ack.ack_stage),
+                ack.ack_stage.to_string(),
                 STAGE_EXPECTED,
             ));
         }
@@ -401,36 +384,23 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
 
     /// Records of both directions with stage UNSPECIFIED, RECEIVED or READ, oldest first.
     pub fn unacked(&self) -> Vec<&ActivityRecord<E>> {
-        self.records_where(&|r| r.is_unacked())
+        self.records_where(|r| r.is_unacked())
     }
 
     /// Unacked outgoing records, oldest first: what to retry after a restart.
     pub fn reconcile(&self) -> Vec<&ActivityRecord<E>> {
-        self.records_where(&|r| r.direction == Direction::Out && r.is_unacked())
+        self.records_where(|r| r.direction == Direction::Out && r.is_unacked())
     }
 
-    /// The records `keep` accepts, oldest first. (A loop over the slots for every such
-    /// query, not a filter chain each: less .wasm.)
-    fn records_where(&self, keep: &dyn Fn(&ActivityRecord<E>) -> bool) -> Vec<&ActivityRecord<E>> {
-        let mut kept = Vec::new();
-        for resident in self.slots.slots.iter().flatten() {
-            if keep(&resident.record) {
-                kept.push(&resident.record);
-            }
-        }
-        kept
+    /// The records `keep` accepts, oldest first.
+    fn records_where(&self, keep: impl Fn(&ActivityRecord<E>) -> bool) -> Vec<&ActivityRecord<E>> {
+        self.records().filter(|record| keep(record)).collect()
     }
 
     /// The last `n` records, oldest first; empty for `n <= 0`.
     pub fn recent(&self, n: i64) -> Vec<&ActivityRecord<E>> {
         let n = usize::try_from(n).unwrap_or(0);
-        let mut last: Vec<&ActivityRecord<E>> = Vec::with_capacity(n.min(self.len()));
-        for resident in self.slots.slots.iter().rev().flatten() {
-            if last.len() == n {
-                break;
-            }
-            last.push(&resident.record);
-        }
+        let mut last: Vec<_> = self.records().rev().take(n).collect();
         last.reverse();
         last
     }
@@ -444,7 +414,7 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
         if !envelope_state::VALID.contains(&state) {
             return Err(ActivityError::range(
                 "state",
-                text::integer(state),
+                state.to_string(),
                 "an envelope state from 0 to 7",
             ));
         }
@@ -504,10 +474,11 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
 
     /// Removes every record; statistics are kept.
     pub fn clear(&mut self) -> Vec<ActivityRecord<E>> {
-        let mut cleared = Vec::with_capacity(self.len());
-        for resident in std::mem::take(&mut self.slots.slots).into_iter().flatten() {
-            cleared.push(resident.record);
-        }
+        let cleared = std::mem::take(&mut self.slots.slots)
+            .into_iter()
+            .flatten()
+            .map(|resident| resident.record)
+            .collect();
         self.ids.clear();
         self.settled.clear();
         self.tokens.clear();
@@ -561,11 +532,8 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
         buffer.slots.slots.reserve_exact(records.len());
         let mut carriers: Vec<(i64, u64)> = Vec::new();
         for record in records {
-            let id_hash = hash_key(&record.message_id);
-            let token_hash = match record.idempotency_token() {
-                "" => 0,
-                token => hash_key(token),
-            };
+            let id_hash = buffer.hasher.hash(&record.message_id);
+            let token_hash = buffer.token_hash(&record);
             let ts_ms = record.ts_ms;
             let position = buffer.slots.push(Resident {
                 record,
@@ -579,8 +547,9 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
             buffer.refresh_settled(position);
         }
         // Oldest first, so that the newest carrier of a token is indexed last and the
-        // expiry queue is in time order. A heap sort: `sort_unstable` links 3 KB more.
-        for (_, position) in BinaryHeap::from(carriers).into_sorted_vec() {
+        // expiry queue is in time order.
+        carriers.sort_unstable();
+        for (_, position) in carriers {
             buffer.index_token(position);
         }
         Ok(buffer)
@@ -610,11 +579,19 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
             .record
     }
 
-    fn position_of(&self, message_id: &str) -> Option<u64> {
-        self.find_id(hash_key(message_id), message_id)
+    /// The hash of the record's token; 0 when it has none.
+    fn token_hash(&self, record: &ActivityRecord<E>) -> u64 {
+        match record.idempotency_token() {
+            "" => 0,
+            token => self.hasher.hash(token),
+        }
     }
 
-    fn find_id(&self, id_hash: u32, message_id: &str) -> Option<u64> {
+    fn position_of(&self, message_id: &str) -> Option<u64> {
+        self.find_id(self.hasher.hash(message_id), message_id)
+    }
+
+    fn find_id(&self, id_hash: u64, message_id: &str) -> Option<u64> {
         let slots = &self.slots;
         self.ids.find(id_hash, |position| {
             slots
@@ -641,7 +618,7 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
         let slots = &self.slots;
         let position = self
             .tokens
-            .get(hash_key(token), |p| carries(slots, p, token))?;
+            .get(self.hasher.hash(token), |p| carries(slots, p, token))?;
         let ts_ms = self.record_at(position).ts_ms;
         (now_ms.saturating_sub(ts_ms) <= self.dedup_window_ms).then_some(position)
     }
@@ -700,26 +677,18 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
     /// Positions of at least `excess` distinct resident records.
     fn choose_victims(&mut self, excess: usize) -> Result<Vec<u64>, ActivityError> {
         let victims = match self.strategy {
-            Strategy::Fifo => self.slots.positions(excess, false, &|_| false),
-            Strategy::Lifo => self.slots.positions(excess, true, &|_| false),
+            Strategy::Fifo => self.slots.positions().take(excess).collect(),
+            Strategy::Lifo => self.slots.positions().rev().take(excess).collect(),
             Strategy::SettledFirst => {
                 let settled = &self.settled;
-                let mut chosen: Vec<u64> = Vec::with_capacity(excess);
-                for &position in settled {
-                    if chosen.len() == excess {
-                        break;
-                    }
-                    chosen.push(position);
-                }
-                let missing = excess - chosen.len();
                 let unsettled = self
                     .slots
-                    .positions(missing, false, &|p| settled.binary_search(&p).is_ok());
-                chosen.extend_from_slice(&unsettled);
-                chosen
+                    .positions()
+                    .filter(|p| settled.binary_search(p).is_err());
+                settled.iter().copied().chain(unsettled).take(excess).collect()
             }
             Strategy::Random { .. } => {
-                let mut chosen: Vec<u64> = Vec::with_capacity(excess);
+                let mut chosen = Vec::with_capacity(excess);
                 while chosen.len() < excess {
                     let position = self.draw_random_position(&chosen);
                     chosen.push(position);
@@ -746,10 +715,11 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
             }
         }
         let rank = self.random.below((self.len() - exclude.len()) as u64) as usize;
-        let candidates = self
-            .slots
-            .positions(rank + 1, false, &|p| exclude.contains(&p));
-        candidates[rank]
+        self.slots
+            .positions()
+            .filter(|p| !exclude.contains(p))
+            .nth(rank)
+            .expect("rank is below the number of candidates")
     }
 
     /// Asks the custom chooser, then checks every id before anything is removed.
@@ -757,10 +727,13 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
         let Strategy::Custom(chooser) = &mut self.strategy else {
             unreachable!("called for custom strategies only");
         };
-        let mut order: Vec<String> = Vec::with_capacity(self.ids.len());
-        for resident in self.slots.slots.iter().flatten() {
-            order.push(resident.record.message_id.clone());
-        }
+        let order = self
+            .slots
+            .slots
+            .iter()
+            .flatten()
+            .map(|resident| resident.record.message_id.clone())
+            .collect();
         let named = chooser
             .victims(order, excess)
             .map_err(|message| ActivityError::StrategyFailed { message })?;
@@ -798,32 +771,28 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
     /// Renumbers the residents `0..len()` in order, dropping the holes, and renumbers
     /// every structure that holds positions.
     fn compact(&mut self) {
-        const NONE: u64 = u64::MAX;
         let slots = &self.slots;
-        let mut renumbered: Vec<u64> = Vec::with_capacity(slots.slots.len());
+        // The new position of each slot's record; `None` for a hole.
         let mut next = 0;
-        for slot in &slots.slots {
-            renumbered.push(match slot {
-                Some(_) => {
+        let renumbered: Vec<Option<u64>> = slots
+            .slots
+            .iter()
+            .map(|slot| {
+                slot.as_ref().map(|_| {
                     next += 1;
                     next - 1
-                }
-                None => NONE,
-            });
-        }
-        let new_position = |position: u64| {
-            let to = *renumbered.get(slots.index(position)?)?;
-            (to != NONE).then_some(to)
-        };
+                })
+            })
+            .collect();
+        let new_position =
+            |position: u64| renumbered.get(slots.index(position)?).copied().flatten();
         // In increasing order with new <= old: an entry already renumbered cannot be
-        // mistaken for one not yet renumbered (see `TokenIndex::renumber`). Index loops,
-        // not iterator chains: less .wasm.
+        // mistaken for one not yet renumbered (see `TokenIndex::renumber`).
         let mut carriers = Vec::new();
-        for (index, &to) in renumbered.iter().enumerate() {
-            let Some(resident) = slots.at(index) else {
+        for ((position, slot), &to) in (slots.first..).zip(&slots.slots).zip(&renumbered) {
+            let (Some(resident), Some(to)) = (slot, to) else {
                 continue;
             };
-            let position = slots.first + index as u64;
             self.ids.renumber(resident.id_hash, position, to);
             if !resident.record.idempotency_token().is_empty() {
                 carriers.push((resident.token_hash, position, to));

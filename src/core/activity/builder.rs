@@ -8,8 +8,9 @@ use serde_json::Value;
 use super::constants::envelope_state;
 use super::envelope::{Envelope, FieldValue};
 use super::error::ActivityError;
-use super::json::{any_integer, describe, object, MAX_SAFE_INTEGER};
-use crate::core::text;
+use super::json::{any_integer, object};
+use crate::core::describe::kind;
+use crate::core::number::MAX_SAFE_INTEGER;
 
 /// HLC node name when none is given (the reference's fallback when the host has no name).
 pub const DEFAULT_HLC_NODE: &str = "unknown";
@@ -65,8 +66,7 @@ impl EnvelopeOptions {
     pub fn from_fields(
         fields: impl IntoIterator<Item = (String, FieldValue)>,
     ) -> Result<Self, ActivityError> {
-        /// Where an option's value goes, by its type. (One conversion call per type rather
-        /// than one per option: less .wasm.)
+        /// Where an option's value goes, by its type.
         enum Slot<'a> {
             Text(&'a mut Option<String>),
             Integer(&'a mut Option<i64>),
@@ -123,7 +123,7 @@ fn string(field: &str, value: FieldValue) -> Result<String, ActivityError> {
         other => Err(ActivityError::wrong_type(
             field,
             "a string",
-            other.describe(),
+            other.kind(),
         )),
     }
 }
@@ -134,7 +134,7 @@ fn integer(field: &str, value: FieldValue) -> Result<i64, ActivityError> {
         bytes => Err(ActivityError::wrong_type(
             field,
             "a number",
-            bytes.describe(),
+            bytes.kind(),
         )),
     }
 }
@@ -150,17 +150,12 @@ fn bytes(field: &str, value: FieldValue) -> Result<Vec<u8>, ActivityError> {
     match value {
         FieldValue::Bytes(bytes) => Ok(bytes),
         FieldValue::Json(Value::String(text)) => Ok(text.into_bytes()),
-        FieldValue::Json(Value::Array(items)) => {
-            let mut bytes = Vec::with_capacity(items.len());
-            for item in &items {
-                match item.as_u64().and_then(|byte| u8::try_from(byte).ok()) {
-                    Some(byte) => bytes.push(byte),
-                    None => return Err(wrong("an array holding something other than byte values")),
-                }
-            }
-            Ok(bytes)
-        }
-        FieldValue::Json(other) => Err(wrong(describe(&other))),
+        FieldValue::Json(Value::Array(items)) => items
+            .iter()
+            .map(|item| item.as_u64().and_then(|byte| u8::try_from(byte).ok()))
+            .collect::<Option<Vec<u8>>>()
+            .ok_or_else(|| wrong("an array holding something other than byte values")),
+        FieldValue::Json(other) => Err(wrong(kind(&other))),
     }
 }
 
@@ -194,7 +189,7 @@ pub fn build_envelope_with(
     if !envelope_state::VALID.contains(&state) {
         return Err(ActivityError::range(
             "state",
-            text::integer(state),
+            state.to_string(),
             "an envelope state from 0 to 7",
         ));
     }
@@ -235,12 +230,10 @@ pub fn build_envelope_with(
 }
 
 /// `HLC:<unix microseconds>:0:<node>`, the reference's stub format (logical counter 0).
+///
+/// Clock readings are JS safe integers (|ms| < 2^53), so the microseconds fit an `i64`.
 pub fn hlc_timestamp(now_ms: i64, node: &str) -> String {
-    // Milliseconds followed by "000": exact for every i64, with no 128-bit arithmetic.
-    let mut micros = text::integer(now_ms);
-    if now_ms != 0 {
-        micros.push_str("000");
-    }
+    let micros = now_ms.saturating_mul(1000);
     format!("HLC:{micros}:0:{node}")
 }
 
@@ -256,20 +249,12 @@ pub fn timestamp(now_ms: i64) -> Value {
 pub fn uuid_v4(
     fill_random: &mut dyn FnMut(&mut [u8]) -> Result<(), ActivityError>,
 ) -> Result<String, ActivityError> {
-    let mut b = [0u8; 16];
-    fill_random(&mut b)?;
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    // Groups of 8-4-4-4-12 hex digits. Digit by digit, not by slicing the hex string:
-    // a str slice links core's panic formatting for char boundaries (~5 KiB of .wasm).
-    let mut id = String::with_capacity(36);
-    for (i, digit) in text::hex(&b).bytes().enumerate() {
-        if matches!(i, 8 | 12 | 16 | 20) {
-            id.push('-');
-        }
-        id.push(char::from(digit));
-    }
-    Ok(id)
+    let mut bytes = [0u8; 16];
+    fill_random(&mut bytes)?;
+    Ok(uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .hyphenated()
+        .to_string())
 }
 
 /// Fills `bytes` from the platform's random source.
@@ -279,9 +264,8 @@ pub fn fill_from_platform(bytes: &mut [u8]) -> Result<(), ActivityError> {
     })
 }
 
-/// On wasm the one failure of getrandom's `wasm_js` backend is "no Web Crypto API". Named
-/// here: getrandom's `Display` prints it as `Unknown Error: 2147483658` there, and its OS
-/// error branch links `i32` formatting into the .wasm.
+/// On wasm the one failure of getrandom's `wasm_js` backend is "no Web Crypto API", which
+/// getrandom's `Display` prints as `Unknown Error: 2147483658`: named here instead.
 #[cfg(target_arch = "wasm32")]
 fn platform_error(_: getrandom::Error) -> String {
     "Web Crypto API (crypto.getRandomValues) is unavailable".into()
@@ -302,7 +286,7 @@ fn non_negative(field: &str, value: i64) -> Result<i64, ActivityError> {
     } else {
         Err(ActivityError::range(
             field,
-            text::integer(value),
+            value.to_string(),
             "a non-negative integer",
         ))
     }

@@ -10,7 +10,9 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
 use super::error::ActivityError;
-use super::json::{describe, integer_in, MAX_SAFE_INTEGER};
+use super::json::integer_in;
+use crate::core::describe::kind;
+use crate::core::number::{safe_integer, MAX_SAFE_INTEGER};
 
 /// Snapshot marker listing an envelope's byte fields; never a field of a live envelope.
 pub const BYTES_FIELDS_KEY: &str = "_bytes_fields";
@@ -19,9 +21,8 @@ pub const PAYLOAD_IS_B64_KEY: &str = "_payload_is_b64";
 
 /// One field of an envelope.
 ///
-/// Serialises `Bytes` with `serialize_bytes` (a `Uint8Array` through serde-wasm-bindgen,
-/// an array of numbers through serde_json); deserialises byte buffers as `Bytes` and
-/// everything else as `Json`.
+/// Serialises `Bytes` with `serialize_bytes` (an array of numbers through serde_json);
+/// deserialises byte buffers as `Bytes` and everything else as `Json`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FieldValue {
     Json(Value),
@@ -32,9 +33,8 @@ pub enum FieldValue {
 ///
 /// Invariants: an `Envelope` owns all of its data (recording one stores an independent
 /// copy); byte values appear only at the top level; `fields` is sorted by name with no name
-/// twice (field order is not significant, so equal envelopes compare equal). A sorted `Vec`
-/// rather than a map: envelopes hold a few dozen fields, and the map's code would add
-/// kilobytes to the wasm module.
+/// twice (field order is not significant, so equal envelopes compare equal). A sorted `Vec`:
+/// envelopes hold a few dozen fields, looked up by binary search.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Envelope {
     fields: Vec<(String, FieldValue)>,
@@ -58,7 +58,7 @@ impl Envelope {
             other => Err(ActivityError::wrong_type(
                 "envelope",
                 "an object",
-                describe(&other),
+                kind(&other),
             )),
         }
     }
@@ -95,7 +95,6 @@ impl Envelope {
         self.insert_named(name.into(), value)
     }
 
-    /// [`Envelope::insert`] without the generic argument (one copy in the .wasm).
     fn insert_named(&mut self, name: String, value: FieldValue) -> Option<FieldValue> {
         match self.position(&name) {
             Ok(index) => Some(std::mem::replace(&mut self.fields[index].1, value)),
@@ -153,10 +152,7 @@ impl Envelope {
     pub fn state(&self) -> i64 {
         self.get_json("state")
             .and_then(Value::as_i64)
-            .or_else(|| {
-                let f = self.get_json("state")?.as_f64()?;
-                (f.fract() == 0.0 && f.abs() <= MAX_SAFE_INTEGER as f64).then_some(f as i64)
-            })
+            .or_else(|| self.get_json("state")?.as_f64().and_then(safe_integer))
             .unwrap_or(0)
     }
 
@@ -182,7 +178,7 @@ impl Envelope {
                 return Err(ActivityError::wrong_type(
                     "message_id",
                     "a string",
-                    other.describe(),
+                    other.kind(),
                 ))
             }
         };
@@ -193,7 +189,7 @@ impl Envelope {
                     return Err(ActivityError::wrong_type(
                         name,
                         "a string",
-                        other.describe(),
+                        other.kind(),
                     ))
                 }
             }
@@ -229,9 +225,9 @@ impl Envelope {
 
 impl FieldValue {
     /// What kind of value this is, for messages ("a string", "bytes"); never the value.
-    pub(crate) fn describe(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
-            FieldValue::Json(value) => describe(value),
+            FieldValue::Json(value) => kind(value),
             FieldValue::Bytes(_) => "bytes",
         }
     }

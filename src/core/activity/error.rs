@@ -4,21 +4,20 @@
 //! a rejected record is counted in `stats().rejections`). Messages name the offending
 //! field or value and never contain an idempotency token.
 
-use std::fmt;
-
 use super::constants::error_code;
-use crate::core::text::quoted;
 
 /// What went wrong, with the numbers and names a caller needs.
 ///
 /// `code()` is a stable string for the JS `Error` subclass; field names in messages are
 /// the ones the caller wrote (`ack_stage` for wire objects, `maxItems` for options).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ActivityError {
     /// A value of the wrong type or shape (a `TypeError` in JS).
+    #[error("{field} {problem}")]
     InvalidArgument { field: String, problem: String },
     /// A number that is not an integer or lies outside its allowed range (a `RangeError`).
     /// `value` is the offending number as written; `expected` says what is allowed.
+    #[error("{field} must be {expected}, got {value}")]
     Range {
         field: String,
         value: String,
@@ -26,20 +25,26 @@ pub enum ActivityError {
     },
     /// The buffer is full and `on_full` is `Reject` (or a snapshot holds more records than
     /// `max_items`).
+    #[error("activity buffer is full ({current_size} of {max_size} records)")]
     BufferFull {
         current_size: usize,
         max_size: usize,
     },
     /// A custom eviction strategy named a message id that is not in the buffer.
+    #[error("eviction strategy named message_id {id:?}, which is not in the buffer; nothing was evicted")]
     UnknownVictim { id: String },
     /// A custom eviction strategy returned fewer distinct victims than were needed.
+    #[error("eviction strategy returned {returned} distinct victim(s), {needed} needed; nothing was evicted")]
     NotEnoughVictims { needed: usize, returned: usize },
     /// A custom eviction strategy failed; `message` is its own.
+    #[error("eviction strategy failed: {message}")]
     StrategyFailed { message: String },
     /// A snapshot is malformed; `path` locates the problem (`records["m1"].ts_ms`,
     /// `order[3]`, empty for the snapshot itself).
+    #[error("invalid snapshot: {path}{separator}{problem}", separator = if .path.is_empty() { "" } else { ": " })]
     Snapshot { path: String, problem: String },
     /// The platform's random source failed while generating a UUID.
+    #[error("random source unavailable: {message}")]
     Randomness { message: String },
 }
 
@@ -74,7 +79,7 @@ impl ActivityError {
     }
 
     /// `InvalidArgument`: `<field> must be <expected>, got <got>` (`got` describes the
-    /// value's kind, never the value). One builder for every such message: less .wasm.
+    /// value's kind, never the value).
     pub(crate) fn wrong_type(field: &str, expected: &str, got: &str) -> Self {
         ActivityError::invalid(field, format!("must be {expected}, got {got}"))
     }
@@ -98,49 +103,6 @@ impl ActivityError {
         }
     }
 }
-
-impl fmt::Display for ActivityError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ActivityError::InvalidArgument { field, problem } => write!(f, "{field} {problem}"),
-            ActivityError::Range {
-                field,
-                value,
-                expected,
-            } => write!(f, "{field} must be {expected}, got {value}"),
-            ActivityError::BufferFull {
-                current_size,
-                max_size,
-            } => write!(
-                f,
-                "activity buffer is full ({current_size} of {max_size} records)"
-            ),
-            ActivityError::UnknownVictim { id } => write!(
-                f,
-                "eviction strategy named message_id {}, which is not in the buffer; nothing was evicted",
-                quoted(id)
-            ),
-            ActivityError::NotEnoughVictims { needed, returned } => write!(
-                f,
-                "eviction strategy returned {returned} distinct victim(s), {needed} needed; nothing was evicted"
-            ),
-            ActivityError::StrategyFailed { message } => {
-                write!(f, "eviction strategy failed: {message}")
-            }
-            ActivityError::Snapshot { path, problem } if path.is_empty() => {
-                write!(f, "invalid snapshot: {problem}")
-            }
-            ActivityError::Snapshot { path, problem } => {
-                write!(f, "invalid snapshot: {path}: {problem}")
-            }
-            ActivityError::Randomness { message } => {
-                write!(f, "random source unavailable: {message}")
-            }
-        }
-    }
-}
-
-impl std::error::Error for ActivityError {}
 
 #[cfg(test)]
 mod tests {

@@ -1,30 +1,19 @@
-//! Reading integers and describing values the way a JS caller sees them.
-//!
-//! JS has one number type: an "integer" here is any finite number without a fractional
-//! part whose magnitude is at most `Number.MAX_SAFE_INTEGER`, whether serde produced it
-//! as `i64`, `u64` or `f64`.
+//! Reading integers from JSON values the way a JS caller sees them: an "integer" is a
+//! safe integer (see [`crate::core::number`]), whether serde produced it as `i64`, `u64`
+//! or `f64`.
 
 use std::ops::RangeInclusive;
 
 use serde_json::Value;
 
 use super::error::ActivityError;
-use crate::core::text;
-
-/// `Number.MAX_SAFE_INTEGER`.
-pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+use crate::core::describe::{self, kind};
+use crate::core::number::{safe_integer, MAX_SAFE_INTEGER};
 
 /// A JS number as an integer, or a `Range` error naming `field`.
 pub fn integer_from_f64(value: f64, field: &str) -> Result<i64, ActivityError> {
-    if value.is_finite() && value.fract() == 0.0 && value.abs() <= MAX_SAFE_INTEGER as f64 {
-        Ok(value as i64)
-    } else {
-        Err(ActivityError::range(
-            field,
-            text::number(value),
-            "an integer",
-        ))
-    }
+    safe_integer(value)
+        .ok_or_else(|| ActivityError::range(field, describe::number(value), "an integer"))
 }
 
 /// The integer in `value`, checked against `allowed`.
@@ -38,24 +27,14 @@ pub(crate) fn integer_in(
     expected: &str,
 ) -> Result<i64, ActivityError> {
     let Value::Number(number) = value else {
-        return Err(ActivityError::wrong_type(
-            field,
-            "a number",
-            describe(value),
-        ));
+        return Err(ActivityError::wrong_type(field, "a number", kind(value)));
     };
-    let integer = if let Some(i) = number.as_i64() {
-        Some(i)
-    } else if number.is_u64() {
-        None
-    } else {
-        number
-            .as_f64()
-            .and_then(|f| integer_from_f64(f, field).ok())
-    };
+    let integer = number
+        .as_i64()
+        .or_else(|| number.as_f64().and_then(safe_integer));
     match integer {
         Some(i) if allowed.contains(&i) && i.abs() <= MAX_SAFE_INTEGER => Ok(i),
-        _ => Err(ActivityError::range(field, text::json(value), expected)),
+        _ => Err(ActivityError::range(field, value.to_string(), expected)),
     }
 }
 
@@ -69,33 +48,14 @@ pub(crate) fn any_integer(value: &Value, field: &str) -> Result<i64, ActivityErr
     )
 }
 
-/// A JSON object of `fields`. Unlike `serde_json::json!`, it serialises nothing, so no
-/// `unwrap` of a serde error (and its `Debug` formatting) reaches the wasm module.
-/// (Inserts one by one: collecting into the map would link a sort and a bulk builder.)
+/// A JSON object of `fields`, in order.
 pub(crate) fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
-    object_of(&mut fields.into_iter())
-}
-
-/// [`object`] for any number of fields (one copy in the .wasm, not one per `N`).
-fn object_of(fields: &mut dyn Iterator<Item = (&str, Value)>) -> Value {
-    let mut map = serde_json::Map::new();
-    for (name, value) in fields {
-        map.insert(name.to_owned(), value);
-    }
-    Value::Object(map)
-}
-
-/// What kind of value this is, for messages ("a string", "null"); never the value
-/// itself, so a token can't leak into a message.
-pub(crate) fn describe(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
+    Value::Object(
+        fields
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect(),
+    )
 }
 
 #[cfg(test)]

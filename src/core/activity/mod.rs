@@ -22,7 +22,6 @@
 //! | `buffer` | [`ActivityBuffer`] and its stats and answers |
 //! | `snapshot` | the reference file format |
 
-mod base64;
 mod buffer;
 mod builder;
 pub mod constants;
@@ -40,7 +39,6 @@ mod buffer_tests;
 #[cfg(test)]
 mod snapshot_tests;
 
-pub use base64::{decode as base64_decode, encode as base64_encode, Base64Error};
 pub use buffer::{
     ActivityBuffer, ActivityBufferOptions, ActivityStats, DuplicateCheck, DuplicateStatus,
     DEFAULT_DEDUP_WINDOW_S, DEFAULT_MAX_ITEMS,
@@ -52,7 +50,8 @@ pub use builder::{
 pub use constants::{is_terminal_stage, is_terminal_state};
 pub use envelope::{Envelope, FieldValue, BYTES_FIELDS_KEY, PAYLOAD_IS_B64_KEY};
 pub use error::ActivityError;
-pub use json::{integer_from_f64, MAX_SAFE_INTEGER};
+pub use crate::core::number::MAX_SAFE_INTEGER;
+pub use json::integer_from_f64;
 pub use record::{Ack, ActivityRecord, Direction, RecordedEnvelope};
 pub use snapshot::{envelope_from_snapshot, envelope_to_snapshot, SNAPSHOT_VERSION};
 pub use strategy::{OnFull, Strategy, VictimChooser};

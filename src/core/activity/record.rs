@@ -6,7 +6,8 @@ use serde_json::Value;
 use super::constants::{ack_stage, error_code};
 use super::envelope::{Envelope, FieldValue};
 use super::error::ActivityError;
-use super::json::{any_integer, describe, integer_in};
+use super::json::{any_integer, integer_in};
+use crate::core::describe::kind;
 
 /// Which way a message went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -218,7 +219,7 @@ impl Ack {
             return Err(ActivityError::wrong_type(
                 "ack",
                 "an object",
-                describe(value),
+                kind(value),
             ));
         };
         let ack_for_message_id = match map.get("ack_for_message_id") {
@@ -230,7 +231,7 @@ impl Ack {
                 return Err(ActivityError::wrong_type(
                     "ack_for_message_id",
                     "a string",
-                    describe(other),
+                    kind(other),
                 ))
             }
         };
@@ -239,7 +240,7 @@ impl Ack {
                 integer_in(stage, "ack_stage", ack_stage::VALID, STAGE_EXPECTED)?
             }
             other => {
-                let shown = other.map_or("undefined", describe);
+                let shown = other.map_or("undefined", kind);
                 return Err(ActivityError::range("ack_stage", shown, STAGE_EXPECTED));
             }
         };
@@ -254,7 +255,7 @@ impl Ack {
                 return Err(ActivityError::wrong_type(
                     "note",
                     "a string",
-                    describe(other),
+                    kind(other),
                 ))
             }
         };

@@ -16,16 +16,18 @@
 
 use std::ops::RangeInclusive;
 
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
 use serde_json::{Map, Value};
 
-use super::base64;
 use super::buffer::{ActivityBuffer, ActivityBufferOptions};
 use super::constants::ack_stage;
 use super::envelope::{Envelope, FieldValue, BYTES_FIELDS_KEY, PAYLOAD_IS_B64_KEY};
 use super::error::ActivityError;
-use super::json::{describe, integer_in, object, MAX_SAFE_INTEGER};
+use super::json::{integer_in, object};
 use super::record::{ActivityRecord, Direction, RecordedEnvelope, STAGE_EXPECTED};
-use crate::core::text::quoted;
+use crate::core::describe::kind;
+use crate::core::number::MAX_SAFE_INTEGER;
 
 /// The only snapshot version there is.
 pub const SNAPSHOT_VERSION: &str = "1.0";
@@ -98,13 +100,10 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
         options: ActivityBufferOptions,
         mut hold: impl FnMut(Envelope) -> E,
     ) -> Result<Self, ActivityError> {
-        // A loop, not map/collect: the collect of a differently sized item links a
-        // second Vec-from-iterator path.
-        let loaded = records_from_snapshot(snapshot)?;
-        let mut records = Vec::with_capacity(loaded.len());
-        for record in loaded {
-            records.push(record.map_envelope(&mut hold));
-        }
+        let records = records_from_snapshot(snapshot)?
+            .into_iter()
+            .map(|record| record.map_envelope(&mut hold))
+            .collect();
         ActivityBuffer::from_records(records, options)
     }
 }
@@ -118,7 +117,7 @@ pub fn envelope_to_snapshot(envelope: &Envelope) -> Value {
             FieldValue::Json(value) => value.clone(),
             FieldValue::Bytes(bytes) => {
                 bytes_fields.push(Value::String(name.to_owned()));
-                Value::String(base64::encode(bytes))
+                Value::String(BASE64.encode(bytes))
             }
         };
         map.insert(name.to_owned(), written);
@@ -149,17 +148,14 @@ pub fn envelope_from_snapshot(value: &Value, path: &str) -> Result<Envelope, Act
                 if bytes_fields.contains(name) {
                     return Err(ActivityError::snapshot(
                         name_path,
-                        format!("lists {} twice", quoted(name)),
+                        format!("lists {name:?} twice"),
                     ));
                 }
                 if name == BYTES_FIELDS_KEY || name == PAYLOAD_IS_B64_KEY || !map.contains_key(name)
                 {
                     return Err(ActivityError::snapshot(
                         name_path,
-                        format!(
-                            "names {}, which is not a field of the envelope",
-                            quoted(name)
-                        ),
+                        format!("names {name:?}, which is not a field of the envelope"),
                     ));
                 }
                 bytes_fields.push(name.clone());
@@ -212,7 +208,8 @@ pub fn envelope_from_snapshot(value: &Value, path: &str) -> Result<Envelope, Act
                 value,
             ));
         };
-        let bytes = base64::decode(text)
+        let bytes = BASE64
+            .decode(text)
             .map_err(|e| ActivityError::snapshot(field_path, format!("invalid base64: {e}")))?;
         envelope.insert_bytes(name.clone(), bytes);
     }
@@ -244,8 +241,7 @@ fn records_from_snapshot(snapshot: &Value) -> Result<Vec<ActivityRecord>, Activi
     let Value::Object(top) = snapshot else {
         return Err(must_be("", "an object", snapshot));
     };
-    // `iter()`, not `keys()`: one B-tree iterator in the .wasm, not two.
-    for (key, _) in top {
+    for key in top.keys() {
         if !["records", "order", "version"].contains(&key.as_str()) {
             return Err(ActivityError::snapshot(
                 key.clone(),
@@ -259,11 +255,7 @@ fn records_from_snapshot(snapshot: &Value) -> Result<Vec<ActivityRecord>, Activi
         Some(Value::String(v)) => {
             return Err(ActivityError::snapshot(
                 "version",
-                format!(
-                    "{} is not supported (expected {})",
-                    quoted(v),
-                    quoted(SNAPSHOT_VERSION)
-                ),
+                format!("{v:?} is not supported (expected {SNAPSHOT_VERSION:?})"),
             ))
         }
         Some(other) => return Err(must_be("version", "a string", other)),
@@ -280,11 +272,8 @@ fn records_from_snapshot(snapshot: &Value) -> Result<Vec<ActivityRecord>, Activi
     };
 
     // The records, sorted by id (a JSON object iterates sorted), and where in `order` each
-    // id was first seen. (A sorted list, not a hash map: less code in the .wasm.)
-    let mut entries: Vec<(&String, &Value)> = Vec::with_capacity(records.len());
-    for entry in records {
-        entries.push(entry);
-    }
+    // id was first seen.
+    let entries: Vec<(&String, &Value)> = records.iter().collect();
     let mut first_seen: Vec<Option<usize>> = vec![None; entries.len()];
     // `entries` indices in snapshot order.
     let mut listed = Vec::with_capacity(order.len());
@@ -296,13 +285,13 @@ fn records_from_snapshot(snapshot: &Value) -> Result<Vec<ActivityRecord>, Activi
         let Ok(index) = entries.binary_search_by(|(key, _)| key.as_str().cmp(id)) else {
             return Err(ActivityError::snapshot(
                 path,
-                format!("{} has no record", quoted(id)),
+                format!("{id:?} has no record"),
             ));
         };
         if let Some(first) = first_seen[index] {
             return Err(ActivityError::snapshot(
                 path,
-                format!("duplicate id {} (first at order[{first}])", quoted(id)),
+                format!("duplicate id {id:?} (first at order[{first}])"),
             ));
         }
         first_seen[index] = Some(i);
@@ -315,13 +304,10 @@ fn records_from_snapshot(snapshot: &Value) -> Result<Vec<ActivityRecord>, Activi
         ));
     }
 
-    // A loop, not `collect::<Result<..>>()`: the adapter costs kilobytes of .wasm.
-    let mut loaded = Vec::with_capacity(listed.len());
-    for index in listed {
-        let (id, value) = entries[index];
-        loaded.push(record_from_snapshot(id, value)?);
-    }
-    Ok(loaded)
+    listed
+        .into_iter()
+        .map(|index| record_from_snapshot(entries[index].0, entries[index].1))
+        .collect()
 }
 
 fn record_from_snapshot(key: &str, value: &Value) -> Result<ActivityRecord, ActivityError> {
@@ -337,134 +323,96 @@ fn record_from_snapshot(key: &str, value: &Value) -> Result<ActivityRecord, Acti
             ));
         }
     }
-    let mut record = RecordFields {
-        map,
-        path,
-        first_error: None,
-    };
+    let record = RecordFields { map, path };
 
-    let message_id = record.string("message_id");
+    let message_id = record.string("message_id")?;
     if message_id != key {
-        record.fail(ActivityError::snapshot(
+        return Err(ActivityError::snapshot(
             record.at("message_id"),
-            format!("{} differs from the record's key", quoted(message_id)),
+            format!("{message_id:?} differs from the record's key"),
         ));
     }
-    let direction = record.string("direction");
-    let direction = Direction::parse(direction).unwrap_or_else(|| {
-        record.fail(ActivityError::snapshot(
+    let direction = record.string("direction")?;
+    let direction = Direction::parse(direction).ok_or_else(|| {
+        ActivityError::snapshot(
             record.at("direction"),
-            format!("must be \"in\" or \"out\", got {}", quoted(direction)),
-        ));
-        Direction::In
-    });
+            format!("must be \"in\" or \"out\", got {direction:?}"),
+        )
+    })?;
     let envelope_path = record.at("envelope");
-    let envelope = match record
-        .get("envelope")
-        .map(|e| envelope_from_snapshot(e, &envelope_path))
-    {
-        Some(Ok(envelope)) => {
-            match envelope.validate_for_record() {
-                Ok(id) if id == key => {}
-                Ok(id) => record.fail(ActivityError::snapshot(
-                    dotted(&envelope_path, "message_id"),
-                    format!("{} differs from the record's key", quoted(id)),
-                )),
-                Err(e) => record.fail(relocate(e, &envelope_path)),
-            }
-            envelope
+    let envelope = envelope_from_snapshot(record.get("envelope")?, &envelope_path)?;
+    match envelope.validate_for_record() {
+        Ok(id) if id == key => {}
+        Ok(id) => {
+            return Err(ActivityError::snapshot(
+                dotted(&envelope_path, "message_id"),
+                format!("{id:?} differs from the record's key"),
+            ))
         }
-        Some(Err(e)) => {
-            record.fail(e);
-            Envelope::new()
-        }
-        None => Envelope::new(),
-    };
-    let any = -MAX_SAFE_INTEGER..=MAX_SAFE_INTEGER;
-    let ts_ms = record.integer("ts_ms", any.clone(), "an integer");
-    let ack_stage = record.integer("ack_stage", ack_stage::VALID, STAGE_EXPECTED);
-    let error_code = record.integer("error_code", any, "an integer");
-    let ack_note = record.string("ack_note").to_owned();
-    if let Some(error) = record.first_error {
-        return Err(error);
+        Err(e) => return Err(relocate(e, &envelope_path)),
     }
+    let any = -MAX_SAFE_INTEGER..=MAX_SAFE_INTEGER;
     Ok(ActivityRecord {
         message_id: key.to_owned(),
         direction,
         envelope,
-        ts_ms,
-        ack_stage,
-        error_code,
-        ack_note,
+        ts_ms: record.integer("ts_ms", any.clone(), "an integer")?,
+        ack_stage: record.integer("ack_stage", ack_stage::VALID, STAGE_EXPECTED)?,
+        error_code: record.integer("error_code", any, "an integer")?,
+        ack_note: record.string("ack_note")?.to_owned(),
     })
 }
 
-/// The fields of one snapshot record. A missing or bad field reads as a default and its
-/// error is kept if it is the first: fields are read in order, so the record's error is
-/// the first bad field's, and it is returned once all are read. (Not a `Result` per field:
-/// every early return would drop what was read so far, kilobytes of .wasm.)
+/// The fields of one snapshot record, read in record order: the first missing or bad
+/// field is the record's error.
 struct RecordFields<'a> {
     map: &'a Map<String, Value>,
     /// `records["<id>"]`
     path: String,
-    first_error: Option<ActivityError>,
 }
 
 impl<'a> RecordFields<'a> {
-    /// Keeps `error` unless an earlier field already had one.
-    fn fail(&mut self, error: ActivityError) {
-        self.first_error.get_or_insert(error);
-    }
-
     /// The path of field `name`.
     fn at(&self, name: &str) -> String {
         dotted(&self.path, name)
     }
 
-    fn get(&mut self, name: &str) -> Option<&'a Value> {
-        let value = self.map.get(name);
-        if value.is_none() {
-            self.fail(ActivityError::snapshot(self.at(name), "is missing"));
-        }
-        value
+    fn get(&self, name: &str) -> Result<&'a Value, ActivityError> {
+        self.map
+            .get(name)
+            .ok_or_else(|| ActivityError::snapshot(self.at(name), "is missing"))
     }
 
-    /// The string `name`; `""` when it is missing or not a string.
-    fn string(&mut self, name: &str) -> &'a str {
-        match self.get(name) {
-            Some(Value::String(text)) => text,
-            Some(other) => {
-                self.fail(must_be(&self.at(name), "a string", other));
-                ""
-            }
-            None => "",
+    fn string(&self, name: &str) -> Result<&'a str, ActivityError> {
+        match self.get(name)? {
+            Value::String(text) => Ok(text),
+            other => Err(must_be(&self.at(name), "a string", other)),
         }
     }
 
-    /// The integer `name` in `allowed` (see [`integer_in`]); 0 when it is missing or bad.
-    fn integer(&mut self, name: &str, allowed: RangeInclusive<i64>, expected: &str) -> i64 {
-        let Some(value) = self.get(name) else {
-            return 0;
-        };
-        integer_in(value, name, allowed, expected).unwrap_or_else(|e| {
-            self.fail(relocate(e, &self.path));
-            0
-        })
+    /// The integer `name` in `allowed` (see [`integer_in`]).
+    fn integer(
+        &self,
+        name: &str,
+        allowed: RangeInclusive<i64>,
+        expected: &str,
+    ) -> Result<i64, ActivityError> {
+        integer_in(self.get(name)?, name, allowed, expected).map_err(|e| relocate(e, &self.path))
     }
 }
 
-/// `<path>.<name>`. (One function for every such path: less .wasm than a `format!` each.)
+/// `<path>.<name>`.
 fn dotted(path: &str, name: &str) -> String {
     format!("{path}.{name}")
 }
 
 /// `records["<id>"]`, the id JSON-quoted.
 fn record_path(id: &str) -> String {
-    format!("records[{}]", quoted(id))
+    format!("records[{id:?}]")
 }
 
 fn must_be(path: &str, expected: &str, got: &Value) -> ActivityError {
-    ActivityError::snapshot(path, format!("must be {expected}, got {}", describe(got)))
+    ActivityError::snapshot(path, format!("must be {expected}, got {}", kind(got)))
 }
 
 /// A field-level error as a snapshot error under `prefix`.

@@ -5,8 +5,9 @@ use std::fmt;
 use serde_json::Value;
 
 use super::error::ActivityError;
-use super::json::{describe, integer_in, MAX_SAFE_INTEGER};
-use crate::core::text::quoted;
+use super::json::integer_in;
+use crate::core::describe::kind;
+use crate::core::number::MAX_SAFE_INTEGER;
 
 /// Chooses victims for a custom strategy (the JS `{ victims(order, excess) }` object).
 ///
@@ -56,8 +57,7 @@ impl Strategy {
                 other => Err(ActivityError::invalid(
                     "strategy",
                     format!(
-                        "must be 'fifo', 'lifo', 'settled-first', {{ random: {{ seed }} }} or {{ victims }}, got {}",
-                        quoted(other)
+                        "must be 'fifo', 'lifo', 'settled-first', {{ random: {{ seed }} }} or {{ victims }}, got {other:?}"
                     ),
                 )),
             },
@@ -79,7 +79,7 @@ impl Strategy {
             }
             other => Err(ActivityError::invalid(
                 "strategy",
-                format!("must be a string or an object, got {}", describe(other)),
+                format!("must be a string or an object, got {}", kind(other)),
             )),
         }
     }
@@ -114,7 +114,7 @@ impl OnFull {
             "reject" => Ok(OnFull::Reject),
             other => Err(ActivityError::invalid(
                 "onFull",
-                format!("must be 'evict' or 'reject', got {}", quoted(other)),
+                format!("must be 'evict' or 'reject', got {other:?}"),
             )),
         }
     }

@@ -3,190 +3,118 @@
 //! token -> position of the record that last carried it, with expiry in amortised O(1)).
 
 use std::collections::VecDeque;
+use std::hash::{BuildHasher, RandomState};
 
-/// The hash of an index key (a message id or an idempotency token).
-///
-/// FxHash's word step (rustc's hasher: `h = (h.rotl(5) ^ word) * K`, 8 bytes at a time,
-/// the length mixed in first), then MurmurHash3's 64-bit finaliser, so every bit of the
-/// result depends on every input bit: the index masks the low bits, and ids that differ
-/// only in their last byte must not share a home slot.
-///
-/// Not SipHash, and not seeded: keys are the caller's message ids and tokens, and a peer
-/// that chooses the ids of the envelopes it sends could craft colliding ones. The damage
-/// is bounded, not unbounded: every key in an index belongs to a resident record, so a
-/// lookup compares at most `max_items` stored 32-bit hashes (and strings only on equal
-/// hashes). The `HashMap`s this replaces gave no protection either where the crate runs:
-/// std on wasm32-unknown-unknown has no randomness and seeds SipHash with fixed keys.
-/// What this buys is speed and size: one pass of a multiply per 8 bytes, no SipHash code.
-pub(crate) fn hash_key(key: &str) -> u32 {
-    const K: u64 = 0x517c_c1b7_2722_0a95;
-    let bytes = key.as_bytes();
-    let step = |h: u64, word: u64| (h.rotate_left(5) ^ word).wrapping_mul(K);
-    let mut h = step(0, bytes.len() as u64);
-    // Little-endian words of 8 bytes, the last one zero-padded. Folded byte by byte, not
-    // `try_into` / `copy_from_slice`: no panic sites (with this file's path) in the .wasm.
-    for chunk in bytes.chunks(8) {
-        let word = chunk
-            .iter()
-            .rev()
-            .fold(0, |word, &byte| word << 8 | u64::from(byte));
-        h = step(h, word);
+use hashbrown::HashTable;
+
+/// Hashes index keys (message ids, idempotency tokens) with std's SipHash under keys drawn
+/// per buffer. Keys are chosen by peers (the ids of the envelopes they send), hence a keyed
+/// hash; on wasm32-unknown-unknown std has no random source and the keys are fixed, but
+/// every key in an index belongs to a resident record, so a crafted collision costs at most
+/// `max_items` compared hashes.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct KeyHasher(RandomState);
+
+impl KeyHasher {
+    pub(crate) fn hash(&self, key: &str) -> u64 {
+        self.0.hash_one(key)
     }
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    h ^= h >> 33;
-    h as u32
 }
-
-/// No position: marks a vacant entry.
-const VACANT: u64 = u64::MAX;
 
 #[derive(Debug, Clone, Copy)]
 struct Entry {
-    hash: u32,
+    hash: u64,
+    position: u64,
     /// Scratch bit for [`TokenIndex::compact`]; false between calls.
     marked: bool,
-    position: u64,
 }
-
-const VACANT_ENTRY: Entry = Entry {
-    hash: 0,
-    marked: false,
-    position: VACANT,
-};
 
 /// A hash index from string keys to record positions that does not store the keys.
 ///
-/// Each entry is `(hash of key, position)`; the key itself lives in the record at that
-/// position, and lookups compare it through an `is_key(position)` callback (called only
-/// for entries with an equal hash). So indexing a record allocates nothing, and removing
-/// or renumbering an entry needs only its hash and position, never the key.
+/// Each entry is `(hash of key, position)` in a `hashbrown` table; the key itself lives in
+/// the record at that position, and lookups compare it through an `is_key(position)`
+/// callback (called only for entries with an equal hash). So indexing a record allocates
+/// nothing, and removing or renumbering an entry needs only its hash and position, never
+/// the key.
 ///
-/// Invariants:
-/// - open addressing with linear probing over a power-of-two table (or none while
-///   empty), at most half full, so probe runs stay short;
-/// - no vacant entry between an entry's home slot (`hash & mask`) and the entry (removal
-///   shifts later entries back rather than leaving tombstones);
-/// - at most one entry per key and per position (the owner guarantees it: it inserts a
-///   key only after finding it absent, and a position holds one record).
+/// Invariant: at most one entry per key and per position (the owner guarantees it: it
+/// inserts a key only after finding it absent, and a position holds one record).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct KeyIndex {
-    entries: Vec<Entry>,
-    len: usize,
+    entries: HashTable<Entry>,
 }
 
 impl KeyIndex {
     pub(crate) fn len(&self) -> usize {
-        self.len
+        self.entries.len()
     }
 
     /// The position of the key with `hash` for which `is_key` holds.
-    pub(crate) fn find(&self, hash: u32, mut is_key: impl FnMut(u64) -> bool) -> Option<u64> {
-        let at = self.probe(hash, |entry| is_key(entry.position))?;
-        Some(self.entries[at].position)
+    pub(crate) fn find(&self, hash: u64, mut is_key: impl FnMut(u64) -> bool) -> Option<u64> {
+        self.entries
+            .find(hash, |entry| entry.hash == hash && is_key(entry.position))
+            .map(|entry| entry.position)
     }
 
     /// Whether an entry `(hash, position)` exists.
     #[cfg(test)]
-    pub(crate) fn contains(&self, hash: u32, position: u64) -> bool {
-        self.probe(hash, |entry| entry.position == position)
+    pub(crate) fn contains(&self, hash: u64, position: u64) -> bool {
+        self.entries
+            .find(hash, |entry| entry.hash == hash && entry.position == position)
             .is_some()
     }
 
     /// Adds `(hash, position)`; the key must not be indexed yet.
-    pub(crate) fn insert(&mut self, hash: u32, position: u64) {
-        if 2 * (self.len + 1) > self.entries.len() {
-            self.grow();
-        }
-        let mask = self.entries.len() - 1;
-        let mut at = hash as usize & mask;
-        while self.entries[at].position != VACANT {
-            at = (at + 1) & mask;
-        }
-        self.entries[at] = Entry {
+    pub(crate) fn insert(&mut self, hash: u64, position: u64) {
+        let entry = Entry {
             hash,
-            marked: false,
             position,
+            marked: false,
         };
-        self.len += 1;
+        self.entries.insert_unique(hash, entry, |entry| entry.hash);
     }
 
     /// Points the key with `hash` for which `is_key` holds at `position`, adding it if
     /// absent.
-    pub(crate) fn upsert(&mut self, hash: u32, position: u64, mut is_key: impl FnMut(u64) -> bool) {
-        match self.probe(hash, |entry| is_key(entry.position)) {
-            Some(at) => self.entries[at].position = position,
+    pub(crate) fn upsert(&mut self, hash: u64, position: u64, mut is_key: impl FnMut(u64) -> bool) {
+        match self
+            .entries
+            .find_mut(hash, |entry| entry.hash == hash && is_key(entry.position))
+        {
+            Some(entry) => entry.position = position,
             None => self.insert(hash, position),
         }
     }
 
     /// Removes the entry `(hash, position)`, if any.
-    pub(crate) fn remove(&mut self, hash: u32, position: u64) -> bool {
-        let Some(mut hole) = self.probe(hash, |entry| entry.position == position) else {
-            return false;
-        };
-        // Backward shift: move each later entry of the run into the hole unless the hole
-        // lies before its home slot (cyclically), which would make it unreachable.
-        let mask = self.entries.len() - 1;
-        let mut at = hole;
-        loop {
-            at = (at + 1) & mask;
-            let entry = self.entries[at];
-            if entry.position == VACANT {
-                break;
+    pub(crate) fn remove(&mut self, hash: u64, position: u64) -> bool {
+        match self
+            .entries
+            .find_entry(hash, |entry| entry.hash == hash && entry.position == position)
+        {
+            Ok(found) => {
+                found.remove();
+                true
             }
-            let home = entry.hash as usize & mask;
-            if (at.wrapping_sub(home) & mask) >= (at.wrapping_sub(hole) & mask) {
-                self.entries[hole] = entry;
-                hole = at;
-            }
+            Err(_) => false,
         }
-        self.entries[hole] = VACANT_ENTRY;
-        self.len -= 1;
-        true
     }
 
     /// Renumbers the entry `(hash, from)` to `to`, if it exists.
-    pub(crate) fn renumber(&mut self, hash: u32, from: u64, to: u64) {
-        if let Some(at) = self.probe(hash, |entry| entry.position == from) {
-            self.entries[at].position = to;
+    pub(crate) fn renumber(&mut self, hash: u64, from: u64, to: u64) {
+        if let Some(entry) = self.entry(hash, from) {
+            entry.position = to;
         }
     }
 
     pub(crate) fn clear(&mut self) {
-        self.entries.fill(VACANT_ENTRY);
-        self.len = 0;
+        self.entries.clear();
     }
 
-    /// The slot of the first entry with `hash` that `matches`.
-    fn probe(&self, hash: u32, mut matches: impl FnMut(&Entry) -> bool) -> Option<usize> {
-        if self.entries.is_empty() {
-            return None;
-        }
-        let mask = self.entries.len() - 1;
-        let mut at = hash as usize & mask;
-        loop {
-            let entry = &self.entries[at];
-            if entry.position == VACANT {
-                return None;
-            }
-            if entry.hash == hash && matches(entry) {
-                return Some(at);
-            }
-            at = (at + 1) & mask;
-        }
-    }
-
-    /// Doubles the table (from 8) and reinserts every entry by its stored hash.
-    fn grow(&mut self) {
-        let size = (2 * self.entries.len()).max(8);
-        let old = std::mem::replace(&mut self.entries, vec![VACANT_ENTRY; size]);
-        self.len = 0;
-        for entry in old.into_iter().filter(|e| e.position != VACANT) {
-            self.insert(entry.hash, entry.position);
-        }
+    /// The entry `(hash, position)`.
+    fn entry(&mut self, hash: u64, position: u64) -> Option<&mut Entry> {
+        self.entries
+            .find_mut(hash, |entry| entry.hash == hash && entry.position == position)
     }
 }
 
@@ -196,7 +124,7 @@ impl KeyIndex {
 struct Expiry {
     ts_ms: i64,
     position: u64,
-    hash: u32,
+    hash: u64,
 }
 
 /// Maps each idempotency token to the position of the resident record that most recently
@@ -232,7 +160,7 @@ impl TokenIndex {
     /// `position`, recorded at `ts_ms`. No entry may point at `position` already.
     pub(crate) fn insert(
         &mut self,
-        hash: u32,
+        hash: u64,
         position: u64,
         ts_ms: i64,
         is_token: impl FnMut(u64) -> bool,
@@ -246,12 +174,12 @@ impl TokenIndex {
     }
 
     /// The position the token with `hash` (recognised by `is_token`) points at.
-    pub(crate) fn get(&self, hash: u32, is_token: impl FnMut(u64) -> bool) -> Option<u64> {
+    pub(crate) fn get(&self, hash: u64, is_token: impl FnMut(u64) -> bool) -> Option<u64> {
         self.by_token.find(hash, is_token)
     }
 
     /// Removes the entry of the token with `hash` if it points at `position`.
-    pub(crate) fn remove_if_points_at(&mut self, hash: u32, position: u64) {
+    pub(crate) fn remove_if_points_at(&mut self, hash: u64, position: u64) {
         self.by_token.remove(hash, position);
     }
 
@@ -284,7 +212,7 @@ impl TokenIndex {
     /// its new one (`None` for a position that holds no record). Stale items go.
     pub(crate) fn renumber(
         &mut self,
-        renumbered: impl Iterator<Item = (u32, u64, u64)>,
+        renumbered: impl Iterator<Item = (u64, u64, u64)>,
         new_position: impl Fn(u64) -> Option<u64>,
     ) {
         // In increasing order with `new <= old`, an entry already renumbered to `new`
@@ -292,16 +220,14 @@ impl TokenIndex {
         for (hash, from, to) in renumbered {
             self.by_token.renumber(hash, from, to);
         }
-        retain_items(
-            &mut self.queue,
-            &mut |item| match new_position(item.position) {
+        self.queue
+            .retain_mut(|item| match new_position(item.position) {
                 Some(position) => {
                     item.position = position;
                     true
                 }
                 None => false,
-            },
-        );
+            });
     }
 
     pub(crate) fn clear(&mut self) {
@@ -323,35 +249,20 @@ impl TokenIndex {
     /// entry marks it, later ones see the mark; the marks are cleared afterwards.
     fn compact(&mut self, ts_of: &impl Fn(u64) -> Option<i64>) {
         let by_token = &mut self.by_token;
-        retain_items(&mut self.queue, &mut |item| {
+        self.queue.retain(|item| {
             if ts_of(item.position) != Some(item.ts_ms) {
                 return false;
             }
-            let Some(at) = by_token.probe(item.hash, |e| e.position == item.position) else {
-                return false;
-            };
-            !std::mem::replace(&mut by_token.entries[at].marked, true)
+            by_token
+                .entry(item.hash, item.position)
+                .is_some_and(|entry| !std::mem::replace(&mut entry.marked, true))
         });
         for item in &self.queue {
-            if let Some(at) = by_token.probe(item.hash, |e| e.position == item.position) {
-                by_token.entries[at].marked = false;
+            if let Some(entry) = by_token.entry(item.hash, item.position) {
+                entry.marked = false;
             }
         }
     }
-}
-
-/// Keeps the items `keep` accepts (and may change), in order, in place. (One loop for both
-/// callers, not two instantiations of `VecDeque::retain_mut`: less .wasm.)
-fn retain_items(queue: &mut VecDeque<Expiry>, keep: &mut dyn FnMut(&mut Expiry) -> bool) {
-    let mut kept = 0;
-    for i in 0..queue.len() {
-        let mut item = queue[i];
-        if keep(&mut item) {
-            queue[kept] = item;
-            kept += 1;
-        }
-    }
-    queue.truncate(kept);
 }
 
 #[cfg(test)]
@@ -361,37 +272,10 @@ mod tests {
 
     const WINDOW: i64 = 1000;
 
-    /// `hash_key` reads 8-byte little-endian words, the last zero-padded (its first form).
-    #[test]
-    fn hash_key_reads_little_endian_words() {
-        fn by_words(key: &str) -> u32 {
-            const K: u64 = 0x517c_c1b7_2722_0a95;
-            let step = |h: u64, word: u64| (h.rotate_left(5) ^ word).wrapping_mul(K);
-            let bytes = key.as_bytes();
-            let mut h = step(0, bytes.len() as u64);
-            for chunk in bytes.chunks(8) {
-                let mut word = [0u8; 8];
-                word[..chunk.len()].copy_from_slice(chunk);
-                h = step(h, u64::from_le_bytes(word));
-            }
-            h ^= h >> 33;
-            h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-            h ^= h >> 33;
-            h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-            h ^= h >> 33;
-            h as u32
-        }
-        for key in [
-            "",
-            "a",
-            "1234567",
-            "12345678",
-            "123456789",
-            "agent-a:tool_call:0123456789abcdef",
-            "é€😀",
-        ] {
-            assert_eq!(hash_key(key), by_words(key), "{key:?}");
-        }
+    /// One hasher for every test key: positions are found by the hash the index stored.
+    fn hash_key(key: &str) -> u64 {
+        thread_local!(static HASHER: KeyHasher = KeyHasher::default());
+        HASHER.with(|hasher| hasher.hash(key))
     }
 
     /// Stand-in records: position -> (token, ts_ms).
@@ -572,7 +456,6 @@ mod tests {
             index.insert(hash_key(key), i as u64);
         }
         assert_eq!(index.len(), 5000);
-        assert!(index.entries.len() >= 2 * index.len());
         for i in (0..5000).step_by(3) {
             assert!(index.remove(hash_key(&keys[i]), i as u64));
             assert!(!index.remove(hash_key(&keys[i]), i as u64), "removed once");
@@ -607,8 +490,8 @@ mod tests {
 
     #[test]
     fn key_index_matches_a_set_under_random_churn_with_clustered_hashes() {
-        // Few distinct hashes, some near the top of the table: long runs that wrap around.
-        let hash_of = |key: u64| ((key * 7919) % 23) as u32 | 0x3f8;
+        // Few distinct hashes: every lookup compares keys through positions.
+        let hash_of = |key: u64| ((key * 7919) % 23) | 0x3f8;
         let mut rng = crate::core::activity::strategy::SplitMix64::new(9);
         let mut index = KeyIndex::default();
         let mut model = std::collections::HashMap::new(); // key -> position
@@ -656,23 +539,5 @@ mod tests {
         index.clear();
         assert_eq!(index.len(), 0);
         assert_eq!(index.find(hash_key("b"), |_| true), None);
-    }
-
-    #[test]
-    fn hashes_spread_sequential_and_suffix_keys() {
-        // Keys that differ in one byte anywhere land in different home slots of a small
-        // table about as often as random keys would.
-        let mask = 1023u32;
-        for make in [
-            |i: usize| format!("m{i}"),
-            |i: usize| format!("agent-a:tool_call:{i}"),
-            |i: usize| format!("{:0>16}", i),
-        ] {
-            let mut homes: Vec<u32> = (0..1024).map(|i| hash_key(&make(i)) & mask).collect();
-            homes.sort_unstable();
-            homes.dedup();
-            assert!(homes.len() > 560, "{} distinct homes of 1024", homes.len());
-        }
-        assert_ne!(hash_key("a"), hash_key("a\0"), "the length counts");
     }
 }

@@ -6,8 +6,6 @@
 
 use std::fmt;
 
-use crate::core::text;
-
 /// `limit` when the request has none.
 pub const DEFAULT_LIMIT: u32 = 100;
 /// Largest `limit` served; larger requests are capped to it.
@@ -87,20 +85,11 @@ enum Digits {
 }
 
 fn parse_digits(raw: &str) -> Digits {
-    if raw.is_empty() {
+    if raw.is_empty() || !raw.bytes().all(|byte| byte.is_ascii_digit()) {
         return Digits::Malformed;
     }
-    // By hand rather than `str::parse`, whose sign and radix handling we do not need.
-    let mut value = Some(0u64);
-    for byte in raw.bytes() {
-        if !byte.is_ascii_digit() {
-            return Digits::Malformed;
-        }
-        value = value
-            .and_then(|v| v.checked_mul(10))
-            .and_then(|v| v.checked_add(u64::from(byte - b'0')));
-    }
-    value.map_or(Digits::Overflow, Digits::Value)
+    // Digits only (`parse` alone would accept a leading `+`): it fails only by overflow.
+    raw.parse().map_or(Digits::Overflow, Digits::Value)
 }
 
 /// A request parameter of the activity endpoint.
@@ -148,29 +137,16 @@ impl fmt::Display for ParamError {
             ActivityParam::Limit => "a non-negative integer",
             ActivityParam::Since | ActivityParam::LastEventId => "a non-negative integer event id",
         };
-        // The byte length of the first MAX_QUOTED_CHARS characters, counted at UTF-8 lead
-        // bytes; a checked `get`, not a char iterator collected or a panicking slice: less .wasm.
-        let mut chars = 0;
-        let mut end = self.value.len();
-        for (i, byte) in self.value.bytes().enumerate() {
-            if byte & 0xC0 != 0x80 {
-                if chars == Self::MAX_QUOTED_CHARS {
-                    end = i;
-                    break;
-                }
-                chars += 1;
-            }
-        }
-        let mut quoted = String::from(self.value.get(..end).unwrap_or_default());
-        if end < self.value.len() {
-            quoted.push_str("...");
+        let mut shown: String = self.value.chars().take(Self::MAX_QUOTED_CHARS).collect();
+        if shown.len() < self.value.len() {
+            shown.push_str("...");
         }
         write!(
             f,
             "invalid {}: expected {}, got {}",
             self.param.name(),
             expected,
-            text::quoted(&quoted)
+            serde_json::Value::from(shown)
         )
     }
 }
@@ -183,34 +159,11 @@ impl std::error::Error for ParamError {}
 /// requires, so a client reassembles it exactly. A field value cannot hold a line break, so any
 /// CR or LF in `kind` becomes a space (the exact kind is still inside the data JSON).
 pub fn format_sse_event(id: u64, kind: &str, data_json: &str) -> String {
-    let mut frame = String::with_capacity(data_json.len() + kind.len() + 32);
-    frame.push_str("id: ");
-    text::push_unsigned(&mut frame, id);
-    frame.push_str("\nevent: ");
-    push_line_broken(&mut frame, kind, " ", false);
-    frame.push_str("\ndata: ");
-    push_line_broken(&mut frame, data_json, "\ndata: ", true);
-    frame.push_str("\n\n");
-    frame
+    let kind = kind.replace(['\r', '\n'], " ");
+    let data = data_json
+        .replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .replace('\n', "\ndata: ");
+    format!("id: {id}\nevent: {kind}\ndata: {data}\n\n")
 }
 
-/// Appends `text` with each line break replaced by `replacement`: each CR and each LF, or,
-/// with `crlf_is_one`, a CR LF pair once. Byte by byte: CR and LF are ASCII, so every cut
-/// is at a character boundary (and `get` has no panic path, unlike a `[..]` slice, which
-/// links ~5 KiB of formatting code).
-fn push_line_broken(out: &mut String, text: &str, replacement: &str, crlf_is_one: bool) {
-    let bytes = text.as_bytes();
-    let (mut start, mut i) = (0, 0);
-    while i < bytes.len() {
-        if bytes[i] == b'\r' || bytes[i] == b'\n' {
-            out.push_str(text.get(start..i).unwrap_or_default());
-            out.push_str(replacement);
-            let crlf = crlf_is_one && bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n');
-            i += if crlf { 2 } else { 1 };
-            start = i;
-        } else {
-            i += 1;
-        }
-    }
-    out.push_str(text.get(start..).unwrap_or_default());
-}

@@ -17,7 +17,7 @@ mod memory;
 use std::collections::vec_deque;
 use std::fmt;
 
-use crate::core::text;
+use crate::core::describe;
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -46,11 +46,13 @@ pub type Events<'a, P> = vec_deque::Iter<'a, Event<P>>;
 
 /// Bad input to a log operation. Returned before anything changes: no event is stored, no id is
 /// consumed, nothing is evicted.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum EventLogError {
     /// `kind` was the empty string.
+    #[error("kind must be a non-empty string")]
     EmptyKind,
     /// `now` (the clock reading) was NaN or infinite.
+    #[error("now() must return a finite number of seconds, got {}", describe::number(*.0))]
     NonFiniteTime(f64),
 }
 
@@ -71,21 +73,6 @@ impl EventLogError {
         }
     }
 }
-
-impl fmt::Display for EventLogError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            EventLogError::EmptyKind => f.write_str("kind must be a non-empty string"),
-            EventLogError::NonFiniteTime(t) => write!(
-                f,
-                "now() must return a finite number of seconds, got {}",
-                text::number(*t)
-            ),
-        }
-    }
-}
-
-impl std::error::Error for EventLogError {}
 
 pub(crate) fn validate_kind(kind: &str) -> Result<(), EventLogError> {
     if kind.is_empty() {
@@ -203,8 +190,8 @@ impl fmt::Display for ConfigFallback {
             "{} must be {}, got {}; using the default {}",
             self.field.js_name(),
             requirement,
-            text::number(self.value),
-            text::number(default)
+            describe::number(self.value),
+            describe::number(default)
         )
     }
 }
