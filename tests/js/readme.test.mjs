@@ -12,6 +12,7 @@ import { readmeBlocks } from '../helpers/readme.mjs';
 import { run } from '../helpers/run.mjs';
 import { launchChromium, resultOfPage } from '../helpers/chromium.mjs';
 import { serveDirectory } from '../../scripts/static_server.mjs';
+import { startRedisWithGateway } from '../helpers/redis.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const blocks = readmeBlocks(readFileSync(join(root, 'README.md'), 'utf8'));
@@ -63,9 +64,20 @@ async function runInBrowser(block, project) {
  * runner here (e.g. 'needs redis': start redis-server and the gateway as the Redis suites
  * do, then `runInNode(block, project, { UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN })`).
  */
+/** Runs the block in Node against a redis-server and REST gateway started for it (stopped after). */
+async function runInNodeWithRedis(block, project) {
+  const servers = await startRedisWithGateway();
+  try {
+    await runInNode(block, project, { UPSTASH_REDIS_REST_URL: servers.url, UPSTASH_REDIS_REST_TOKEN: servers.token });
+  } finally {
+    await servers.stop();
+  }
+}
+
 const RUNNERS = {
   node: runInNode,
   browser: runInBrowser,
+  'needs redis': runInNodeWithRedis,
 };
 
 const project = scratchProject();
