@@ -40,26 +40,24 @@ if [ "${SETUP_BROWSER:-1}" = 1 ] && [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 # Redis tests: Debian's redis-server (tests start their own on free ports; the package's service is not used).
-if [ "${SETUP_REDIS:-1}" = 1 ] && ! command -v redis-server >/dev/null; then
+# Installs a Debian package as root, or says what to install and stops.
+install_debian() {
   if [ "$(id -u)" = 0 ]; then
-    say "installing redis-server (apt)"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+    say "installing $1 (apt)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null
   else
-    echo "setup: redis-server is missing: install the Debian package 'redis-server' (sudo apt-get install redis-server)." >&2
+    echo "setup: $2 is missing: install the Debian package '$1' (sudo apt-get install $1)." >&2
     exit 1
   fi
+}
+if [ "${SETUP_REDIS:-1}" = 1 ] && ! command -v redis-server >/dev/null; then
+  install_debian redis-server redis-server
 fi
 # Interop tests with the autoplay Python SDK: a venv in .venv with the pinned SDK.
 AUTOPLAY_SDK='autoplay-sdk[redis]==0.13.0'
 if [ "${SETUP_PYTHON:-1}" = 1 ] && [ "$(cat .venv/.tidepool-requirements 2>/dev/null)" != "$AUTOPLAY_SDK" ]; then
   if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
-    if [ "$(id -u)" = 0 ]; then
-      say "installing python3-venv (apt)"
-      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
-    else
-      echo "setup: python3 with venv is missing: install the Debian package 'python3-venv'." >&2
-      exit 1
-    fi
+    install_debian python3-venv "python3 with venv"
   fi
   say "creating .venv with $AUTOPLAY_SDK (pip)"
   rm -rf .venv
