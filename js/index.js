@@ -10,3 +10,4 @@ export * from './activity.js';
 export { RedisRestClient } from './redis/client.js';
 export { RedisEventBuffer, isBufferBackend } from './redis/event_buffer.js';
 export { RedisEventLog } from './redis/event_log.js';
+export { RedisDedup } from './redis/dedup.js';
