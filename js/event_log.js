@@ -69,7 +69,7 @@ class EventLogBase {
 
   /**
    * Lifetime counters `{ appended, evictedByTtl, evictedBySize, evictedByBytes, cleared }`, plus
-   * what is held now: `resident` events whose payloads are `residentBytes` of JSON.
+   * what is held now: `resident` events whose payloads are `bytes` of JSON.
    */
   stats() {
     return this.#core.stats();

@@ -61,7 +61,7 @@ struct StatsView {
     evicted_by_bytes: u64,
     cleared: u64,
     resident: usize,
-    resident_bytes: u64,
+    bytes: u64,
 }
 
 #[wasm_bindgen]
@@ -166,7 +166,7 @@ impl EventLogCore {
                     evicted_by_bytes: stats.evicted_by_bytes,
                     cleared: stats.cleared,
                     resident: log.len(),
-                    resident_bytes: log.bytes(),
+                    bytes: log.bytes(),
                 }
             }
             Backend::Disabled(log) => StatsView {
@@ -176,7 +176,7 @@ impl EventLogCore {
                 evicted_by_bytes: 0,
                 cleared: 0,
                 resident: 0,
-                resident_bytes: 0,
+                bytes: 0,
             },
         };
         convert::to_js(&view)

@@ -52,7 +52,7 @@ test('ids keep counting across size eviction and clear()', () => {
   assert.equal(log.append('tick').id, 6);
   assert.equal(log.lastId, 6);
   assert.deepEqual(log.stats(), {
-    appended: 6, evictedByTtl: 0, evictedBySize: 2, evictedByBytes: 0, cleared: 3, resident: 1, residentBytes: 2,
+    appended: 6, evictedByTtl: 0, evictedBySize: 2, evictedByBytes: 0, cleared: 3, resident: 1, bytes: 2,
   });
 });
 
@@ -200,7 +200,7 @@ test('maxBytes: the oldest events go while the payloads hold more than maxBytes 
   log.append('k', { s: 'é'.repeat(11) });  // 8 + 22 = 30
   log.append('k', { s: '🦀'.repeat(5) + 'xx' });  // 8 + 22 = 30
   assert.deepEqual(log.stats(), {
-    appended: 3, evictedByTtl: 0, evictedBySize: 0, evictedByBytes: 0, cleared: 0, resident: 3, residentBytes: 90,
+    appended: 3, evictedByTtl: 0, evictedBySize: 0, evictedByBytes: 0, cleared: 0, resident: 3, bytes: 90,
   });
   log.append('k', sized(30));
   assert.deepEqual(ids(log.query()), [2, 3, 4], 'exactly the oldest one went');
@@ -208,7 +208,7 @@ test('maxBytes: the oldest events go while the payloads hold more than maxBytes 
   assert.deepEqual(ids(log.query()), [5], 'a payload of exactly maxBytes fits alone');
   const stats = log.stats();
   assert.equal(stats.evictedByBytes, 4);
-  assert.equal(stats.residentBytes, 100);
+  assert.equal(stats.bytes, 100);
   assert.equal(stats.appended, stats.evictedByTtl + stats.evictedBySize + stats.evictedByBytes + stats.cleared + stats.resident);
   assert.equal(JSON.stringify(log.query()[0].payload).length, 100);
 });
