@@ -11,3 +11,4 @@ export * from './activity.js';
 export { RedisRestClient } from './redis/client.js';
 export { RedisEventBuffer, isBufferBackend } from './redis/event_buffer.js';
 export { ConnectorClient } from './connector.js';
+export { RedisEventLog } from './redis/event_log.js';
