@@ -13,7 +13,7 @@ import {
 } from 'tidepool';
 
 async function eventLog(): Promise<void> {
-  const options: EventLogOptions = { ttlSeconds: 60, maxEntries: 100, now: () => Date.now() / 1000 };
+  const options: EventLogOptions = { ttlSeconds: 60, maxEntries: 100, maxBytes: 1 << 20, now: () => Date.now() / 1000 };
   const log = new InMemoryEventLog(options);
   const event: LogEvent = log.append('turn.started', { turn: 1 });
   const plain: LogEvent = log.append('tool.invoked');
@@ -22,7 +22,7 @@ async function eventLog(): Promise<void> {
   const page: EventLogReadResult = log.read({ since: 0 });
   const firstId: number | null = page.firstId;
   const stats: EventLogStats = log.stats();
-  const bounds: number[] = [log.ttlSeconds, log.maxEntries, log.lastId, log.subscriberCount, log.clear()];
+  const bounds: number[] = [log.ttlSeconds, log.maxEntries, log.maxBytes, stats.evictedByBytes, stats.bytes, log.lastId, log.subscriberCount, log.clear()];
   const unsubscribe: () => void = log.subscribe((e: LogEvent) => void e.kind);
   unsubscribe();
   const factoryOptions: CreateEventLogOptions = { backend: 'off', maxEntries: 10 };
@@ -187,3 +187,36 @@ async function redis(): Promise<void> {
   void released, dedup.key, dedup.dedupWindowS, dedup.stats().inProgress, claimed.messageId;
 }
 void redis;
+
+import {
+  ConnectorClient, ConnectorError, type ConnectorClientOptions, type ConnectorClientStats, type ConnectorErrorCode,
+} from 'tidepool';
+
+async function connector(): Promise<void> {
+  const buffer = new EventBuffer();
+  const options: ConnectorClientOptions = {
+    url: new URL('http://127.0.0.1:8080/stream/p'), token: async () => 't', headers: () => ({ 'x-app': '1' }),
+    lastEventId: '', initialBackoffMs: 500, maxBackoffMs: 10_000, maxRetries: null, connectTimeoutMs: 5000,
+    maxQueueSize: 100, maxEventBytes: 1 << 16, onConnect: () => {}, onDisconnect: (e: ConnectorError | null) => void e?.code,
+    fetch: (u, i) => fetch(u, i), timers: { setTimeout, clearTimeout }, random: Math.random,
+  };
+  const client = new ConnectorClient(options)
+    .onActions(buffer.add)
+    .onSummary(async (s) => void s.summary)
+    .onEvent((p) => void p.type)
+    .onDrop((raw, total: number) => void [raw, total]);
+  setTimeout(client.stop, 1000);
+  try {
+    await client.run();
+  } catch (error) {
+    if (error instanceof ConnectorError) {
+      const code: ConnectorErrorCode = error.code;
+      const status: number = error.status;
+      void code, status, error.attempts, error.contentType;
+    }
+  }
+  const stats: ConnectorClientStats = client.stats();
+  const resume: string = client.lastEventId;
+  void stats.skipped.tooLarge, resume, client.running;
+}
+void connector;
