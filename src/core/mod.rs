@@ -4,6 +4,7 @@ pub mod activity;
 pub mod describe;
 pub mod event_buffer;
 pub mod event_log;
+pub mod json;
 pub mod number;
 pub mod payload;
 pub mod redis;

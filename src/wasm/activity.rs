@@ -357,7 +357,9 @@ impl ActivityBufferCore {
             DuplicateStatus::InProgress => 2.0,
         };
         let record = check.record.map(row);
-        Ok(std::iter::once(status).chain(record.into_iter().flatten()).collect())
+        Ok(std::iter::once(status)
+            .chain(record.into_iter().flatten())
+            .collect())
     }
 
     /// The ack note of a resident record (`""` when none or no such record).
@@ -399,7 +401,7 @@ impl ActivityBufferCore {
         let snapshot = self
             .buffer
             .to_snapshot_with(|held| envelope_from_js(&envelopes.get(held.slot)))?;
-        Ok(convert::json_to_js(&snapshot))
+        Ok(convert::to_js(&snapshot))
     }
 }
 
@@ -566,10 +568,7 @@ fn custom_strategy(
     Strategy::Custom(Box::new(move |order: Vec<String>, excess: usize| {
         let order: js_sys::Array = order.iter().map(|id| JsValue::from_str(id)).collect();
         let failed = |error: JsValue| {
-            let message = error
-                .dyn_ref::<js_sys::Error>()
-                .map(|e| String::from(e.message()))
-                .unwrap_or_else(|| convert::describe(&error));
+            let message = convert::error_message(&error);
             *thrown.borrow_mut() = Some(error);
             message
         };
