@@ -15,12 +15,12 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::core::activity::constants::error_code;
+use crate::core::activity::snapshot_of;
 use crate::core::activity::{
     self as core, Ack, ActivityBuffer, ActivityBufferOptions, ActivityError, ActivityRecord,
     Direction, DuplicateStatus, Envelope, EnvelopeOptions, OnFull, RecordedEnvelope,
     SequenceTracker, Strategy,
 };
-use crate::core::activity::snapshot_of;
 use crate::core::durable::ChangeTracker;
 use crate::core::number::safe_integer;
 use crate::wasm::convert;
