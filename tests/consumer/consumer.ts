@@ -182,7 +182,12 @@ async function redis(): Promise<void> {
 }
 void redis;
 
+import { IndexedDBPersistence, type IndexedDBPersistenceOptions } from 'tidepool/persistence/indexeddb';
+
 async function persistence(): Promise<void> {
+  const idbOptions: IndexedDBPersistenceOptions = { name: 'agent', durability: 'relaxed' };
+  const idb: PersistenceBackend = new IndexedDBPersistence(idbOptions);
+  void idb.lockName;
   const memory = new MemoryPersistence({ lockName: 'tidepool:test' });
   const custom: PersistenceBackend = {
     async load(): Promise<StoredState> { return { records: [['k', { v: 1 }]], meta: null }; },
