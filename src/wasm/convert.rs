@@ -62,7 +62,9 @@ pub fn envelope_to_js(envelope: &Envelope) -> js_sys::Object {
     for (name, value) in envelope.fields() {
         if let FieldValue::Bytes(bytes) = value {
             let bytes = js_sys::Uint8Array::from(bytes.as_slice());
-            // Setting a property on a plain object cannot fail.
+            // The `null` placeholder made `name` an own data property, so this sets data even
+            // for a field named `__proto__` (it never reaches the prototype setter). Setting
+            // a property on a plain object cannot fail.
             let _ = js_sys::Reflect::set(&object, &JsValue::from_str(name), &bytes);
         }
     }
