@@ -41,7 +41,7 @@ export function activityHandler(log, handlerOptions) {
   if (log === null || typeof log !== 'object' || typeof log.query !== 'function') {
     throw new TypeError(`activityHandler expects an event log with a query method, got ${describe(log)}`);
   }
-  const options = optionsObject(handlerOptions, 'activityHandler');
+  const options = optionsObject(handlerOptions, 'activityHandler', ['cors', 'heartbeatMs', 'pollMs']);
   const cors = corsHeaders(options.cors);
   const heartbeatMs = positiveMs(options.heartbeatMs, 'heartbeatMs', LIMITS().heartbeatMs);
   const pollMs = positiveMs(options.pollMs, 'pollMs', 1000);
