@@ -9,3 +9,4 @@ export { activityHandler } from './activity_endpoint.js';
 export * from './activity.js';
 export { RedisRestClient } from './redis/client.js';
 export { RedisEventBuffer, isBufferBackend } from './redis/event_buffer.js';
+export { RedisEventLog } from './redis/event_log.js';

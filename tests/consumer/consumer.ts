@@ -147,6 +147,7 @@ import {
   RedisRestClient, RedisRestError, RedisEventBuffer, isBufferBackend,
   type BufferBackend, type RedisEventBufferOptions, type RedisEventBufferStats, type RedisDropReason,
   type RedisRestClientOptions, type RedisCallOptions, type PipelineEntry, type RedisRestErrorCode,
+  RedisEventLog, type RedisEventLogOptions, type RedisEventLogStats,
 } from 'tidepool';
 
 async function redis(): Promise<void> {
@@ -180,5 +181,15 @@ async function redis(): Promise<void> {
     }
   }
   void fromEnv, value, entries, scripted, counts, drained, size, unsettled, stats, ok, buffer.keyPrefix, buffer.windowSeconds;
+  const logOptions: RedisEventLogOptions = { client, key: 'activity', ttlSeconds: 60, maxEntries: 100, maxBytes: 1 << 20, timeoutMs: 1000 };
+  const redisLog = new RedisEventLog(logOptions);
+  const asBackend: EventLogBackend = redisLog;
+  const appended: { id: number; timestamp: number } = await redisLog.append('turn.started', { turn: 1 });
+  const page: { missed: number; nextSince: number } = await redisLog.read({ since: 0, limit: 10 });
+  const queried: number = (await redisLog.query({ since: 1 })).length;
+  const dropped: number = await redisLog.clear();
+  const logStats: RedisEventLogStats = await redisLog.stats();
+  const bounds: [string, number, number, number | null] = [redisLog.key, redisLog.ttlSeconds, redisLog.maxEntries, redisLog.maxBytes];
+  void asBackend, appended, page, queried, dropped, logStats.replayedAppends, bounds;
 }
 void redis;
