@@ -139,3 +139,18 @@ export declare function activityHandler(
   log: EventLogBackend<any>,
   options?: ActivityHandlerOptions,
 ): (request: Request) => Promise<Response>;
+
+/**
+ * Serves a Fetch API handler (such as {@link activityHandler}'s) from `node:http`:
+ * `http.createServer(toNodeListener(handler))`. Each request becomes a `Request` (URL from the
+ * Host header, headers, the body streamed for methods other than GET / HEAD, a `signal` that
+ * aborts when the client disconnects); the `Response` is written back with its status and
+ * headers sent at once, its body streamed and cancelled when the client disconnects (none for
+ * HEAD). A malformed Host -> 400; a handler that throws -> 500 (reported with `console.error`).
+ * `req` / `res` are Node's `IncomingMessage` / `ServerResponse` (typed loosely so that the
+ * package needs no `@types/node`).
+ * @throws {TypeError} when `handler` is not a function.
+ */
+export declare function toNodeListener(
+  handler: (request: Request) => Response | Promise<Response>,
+): (req: any, res: any) => Promise<void>;

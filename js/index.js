@@ -6,6 +6,7 @@ export { TidepoolError, PayloadError, BufferFullError, SnapshotError } from './e
 export { RedisRestError } from './errors.js';
 export { InMemoryEventLog, DisabledEventLog, createEventLog } from './event_log.js';
 export { activityHandler } from './activity_endpoint.js';
+export { toNodeListener } from './node_listener.js';
 export * from './activity.js';
 export { RedisRestClient } from './redis/client.js';
 export { RedisEventBuffer, isBufferBackend } from './redis/event_buffer.js';

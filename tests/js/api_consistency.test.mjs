@@ -40,7 +40,7 @@ test('unknown option names are a TypeError naming the option, at every entry poi
     [() => ActivityBuffer.fromSnapshot(activity.toSnapshot(), { strategie: 'fifo' }), 'strategie', 'fromSnapshot'],
     [() => new RedisRestClient({ url: 'http://127.0.0.1:1', token: 't', timeout: 5 }), 'timeout', 'RedisRestClient'],
     [() => new RedisEventBuffer({ url: 'http://127.0.0.1:1', token: 't', prefix: 'x' }), 'prefix', 'RedisEventBuffer'],
-    [() => new RedisEventLog({ url: 'http://127.0.0.1:1', token: 't', ttl: 5 }), 'ttl', 'RedisEventLog'],
+    [() => new RedisEventLog({ url: 'http://127.0.0.1:1', token: 't', key: 'k', ttl: 5 }), 'ttl', 'RedisEventLog'],
   ];
   for (const [fn, option, what] of cases) assertUnknownOption(fn, option, what);
   assert.throws(() => buildEnvelope({ producerId: 'p', messageType: 1, producerID: 'x' }), /producerID/);
@@ -86,7 +86,7 @@ function instances() {
     [RedisEventBuffer, () => new RedisEventBuffer(redisOptions), {
       add: [{ type: 'summary', summary: 's' }], drain: [], size: [], flush: [], stats: [],
     }],
-    [RedisEventLog, () => new RedisEventLog(redisOptions), {
+    [RedisEventLog, () => new RedisEventLog({ ...redisOptions, key: 'log' }), {
       append: ['k', {}], query: [{}], read: [{}], clear: [], stats: [],
     }],
   ];
