@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as tp from '../../pkg/entry/node.js';
 
 const {
-  ActivityBuffer, EventBuffer, InMemoryEventLog, DisabledEventLog, SequenceTracker, RedisRestClient, RedisEventBuffer, RedisEventLog,
+  ActivityBuffer, EventBuffer, InMemoryEventLog, DisabledEventLog, SequenceTracker, RedisRestClient, RedisEventBuffer, RedisEventLog, ConnectorClient,
   createEventLog, activityHandler, buildEnvelope, computeIdempotencyToken, parsePayload, toText, mergeActions, PayloadError, TidepoolError,
 } = tp;
 
@@ -41,6 +41,7 @@ test('unknown option names are a TypeError naming the option, at every entry poi
     [() => new RedisRestClient({ url: 'http://127.0.0.1:1', token: 't', timeout: 5 }), 'timeout', 'RedisRestClient'],
     [() => new RedisEventBuffer({ url: 'http://127.0.0.1:1', token: 't', prefix: 'x' }), 'prefix', 'RedisEventBuffer'],
     [() => new RedisEventLog({ url: 'http://127.0.0.1:1', token: 't', key: 'k', ttl: 5 }), 'ttl', 'RedisEventLog'],
+    [() => new ConnectorClient({ url: 'http://127.0.0.1:1/stream', retries: 1 }), 'retries', 'ConnectorClient'],
   ];
   for (const [fn, option, what] of cases) assertUnknownOption(fn, option, what);
   assert.throws(() => buildEnvelope({ producerId: 'p', messageType: 1, producerID: 'x' }), /producerID/);
@@ -85,6 +86,10 @@ function instances() {
     }],
     [RedisEventBuffer, () => new RedisEventBuffer(redisOptions), {
       add: [{ type: 'summary', summary: 's' }], drain: [], size: [], flush: [], stats: [],
+    }],
+    // A stream that answers 404: run() ends at once with a ConnectorError.
+    [ConnectorClient, () => new ConnectorClient({ url: 'http://127.0.0.1:9/stream', fetch: async () => new Response('', { status: 404 }) }), {
+      onActions: [() => {}], onSummary: [() => {}], onEvent: [() => {}], onDrop: [() => {}], run: [], stop: [], stats: [],
     }],
     [RedisEventLog, () => new RedisEventLog({ ...redisOptions, key: 'log' }), {
       append: ['k', {}], query: [{}], read: [{}], clear: [], stats: [],
