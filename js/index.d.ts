@@ -75,10 +75,9 @@ export type AnyPayload = ActionsPayload | SummaryPayload;
  * `EventBuffer` holds by default (`add` accepts any object).
  */
 export type WirePayload =
-  | ({ type: 'actions'; actions?: Array<Partial<SlimAction> & Record<string, unknown>> }
-    & Partial<Omit<ActionsPayload, 'type' | 'actions'>> & Record<string, unknown>)
-  | ({ type: 'summary' } & Partial<Omit<SummaryPayload, 'type'>> & Record<string, unknown>)
-  | ({ type?: string } & Record<string, unknown>);
+  | ({ type: 'actions'; actions?: Array<Partial<SlimAction>> } & Partial<Omit<ActionsPayload, 'type' | 'actions'>>)
+  | ({ type: 'summary' } & Partial<Omit<SummaryPayload, 'type'>>)
+  | { type?: string; [field: string]: unknown };
 
 /**
  * Validates and normalises a payload: missing fields get defaults, empty identity strings
