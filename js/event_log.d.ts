@@ -32,11 +32,19 @@ export interface EventLogReadResult<P extends object = Record<string, unknown>> 
 export interface EventLogStats {
   appended: number;
   evictedByTtl: number;
+  /** Evicted because more than `maxEntries` were held. */
   evictedBySize: number;
+  /** Evicted because the held payloads were more than `maxBytes` of JSON. */
+  evictedByBytes: number;
   /** Events dropped by `clear()`. */
   cleared: number;
-  /** Events held now. For InMemoryEventLog: appended = evictedByTtl + evictedBySize + cleared + resident. */
+  /**
+   * Events held now. For InMemoryEventLog:
+   * appended = evictedByTtl + evictedBySize + evictedByBytes + cleared + resident.
+   */
   resident: number;
+  /** The JSON bytes of the held payloads (at most `maxBytes`). */
+  bytes: number;
 }
 
 export interface EventLogOptions {
@@ -44,6 +52,12 @@ export interface EventLogOptions {
   ttlSeconds?: number;
   /** Default 10000. Zero, negative, fractional or non-finite: the default, with a warning. */
   maxEntries?: number;
+  /**
+   * The most payload bytes held, counted as the JSON text stored (UTF-8, compact); the oldest
+   * events are evicted beyond it. Default 67108864 (64 MiB). Zero, negative, fractional or
+   * non-finite: the default, with a warning.
+   */
+  maxBytes?: number;
   /**
    * The clock, in **seconds** since the epoch (float), like the reference's `time.time()` and
    * the events' `timestamp`; for deterministic tests. Default `Date.now() / 1000`. (The
@@ -72,6 +86,8 @@ declare class EventLogBase<P extends object = Record<string, unknown>> implement
    * Appends and returns the stored event.
    * @throws {TypeError} for an empty or non-string `kind`, or a `payload` that is not a JSON-compatible
    * plain object (cycles, functions, BigInt, symbols, NaN, Dates, arrays...). Nothing changes then.
+   * @throws {RangeError} for a `payload` whose JSON is larger than `maxBytes`: nothing is stored,
+   * nothing evicted, no id consumed.
    */
   append(kind: string, payload?: P): LogEvent<P>;
   /** @throws {TypeError} for a non-integer `since` or `limit`, or an unknown option; {RangeError} beyond ±Number.MAX_SAFE_INTEGER. */
@@ -89,12 +105,13 @@ declare class EventLogBase<P extends object = Record<string, unknown>> implement
   readonly subscriberCount: number;
 }
 
-/** An append-and-query log in memory with TTL then size eviction on every append and query. */
+/** An append-and-query log in memory with TTL, then entry-count, then byte eviction on every append and query. */
 export declare class InMemoryEventLog<P extends object = Record<string, unknown>> extends EventLogBase<P> {
   /** @throws {TypeError} for a non-number bound, a non-function `now` or an unknown option. */
   constructor(options?: EventLogOptions);
   readonly ttlSeconds: number;
   readonly maxEntries: number;
+  readonly maxBytes: number;
 }
 
 /** Stores nothing: `append` returns synthetic events with increasing ids, `query` returns []. */

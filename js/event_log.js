@@ -10,7 +10,7 @@ let coreOf;
 const secondsSinceEpoch = () => Date.now() / 1000;
 
 /** The options of the log classes; `createEventLog` also takes `backend`. */
-const LOG_OPTIONS = ['ttlSeconds', 'maxEntries', 'now'];
+const LOG_OPTIONS = ['ttlSeconds', 'maxEntries', 'maxBytes', 'now'];
 const CURSOR_OPTIONS = ['since', 'limit'];
 
 /**
@@ -26,17 +26,18 @@ class EventLogBase {
   #listeners = new Set();
 
   constructor(what, options, disabled) {
-    const { ttlSeconds, maxEntries, now = secondsSinceEpoch } = optionsObject(options, what, LOG_OPTIONS);
+    const { ttlSeconds, maxEntries, maxBytes, now = secondsSinceEpoch } = optionsObject(options, what, LOG_OPTIONS);
     if (typeof now !== 'function') throw new TypeError(`now must be a function, got ${describe(now)}`);
     this.#now = now;
-    this.#core = new EventLogCore(ttlSeconds, maxEntries, disabled);
+    this.#core = new EventLogCore(ttlSeconds, maxEntries, maxBytes, disabled);
     for (const warning of this.#core.takeConfigWarnings()) console.warn(`tidepool: ${what}: ${warning}`);
     bindMethods(this);
   }
 
   /**
    * Appends an event `{ id, timestamp, kind, payload }` and returns it (a fresh object).
-   * Throws TypeError for an empty or non-string kind or a non-JSON payload; nothing changes then.
+   * Throws TypeError for an empty or non-string kind or a non-JSON payload, RangeError for a
+   * payload larger than `maxBytes` as JSON; nothing changes then.
    */
   append(kind, payload) {
     const event = this.#core.append(kind, payload, this.#clock());
@@ -67,7 +68,10 @@ class EventLogBase {
     return this.#core.clear();
   }
 
-  /** Lifetime counters: `{ appended, evictedByTtl, evictedBySize, cleared, resident }`. */
+  /**
+   * Lifetime counters `{ appended, evictedByTtl, evictedBySize, evictedByBytes, cleared }`, plus
+   * what is held now: `resident` events whose payloads are `bytes` of JSON.
+   */
   stats() {
     return this.#core.stats();
   }
@@ -113,7 +117,7 @@ class EventLogBase {
 /**
  * An append-and-query log held in memory. Ids start at 1 and never reset; every append and
  * query evicts first by TTL (strictly older than `ttlSeconds`), then the oldest beyond
- * `maxEntries`.
+ * `maxEntries`, then the oldest while the payloads hold more than `maxBytes` of JSON.
  */
 export class InMemoryEventLog extends EventLogBase {
   constructor(options) {
@@ -126,6 +130,10 @@ export class InMemoryEventLog extends EventLogBase {
 
   get maxEntries() {
     return coreOf(this).maxEntries;
+  }
+
+  get maxBytes() {
+    return coreOf(this).maxBytes;
   }
 }
 
