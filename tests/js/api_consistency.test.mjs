@@ -8,6 +8,7 @@ import * as tp from '../../pkg/entry/node.js';
 
 const {
   ActivityBuffer, EventBuffer, InMemoryEventLog, DisabledEventLog, SequenceTracker, RedisRestClient, RedisEventBuffer, RedisEventLog, ConnectorClient,
+  MemoryPersistence, PersistentActivityBuffer,
   createEventLog, activityHandler, buildEnvelope, computeIdempotencyToken, parsePayload, toText, mergeActions, PayloadError, TidepoolError,
 } = tp;
 
@@ -42,6 +43,7 @@ test('unknown option names are a TypeError naming the option, at every entry poi
     [() => new RedisEventBuffer({ url: 'http://127.0.0.1:1', token: 't', prefix: 'x' }), 'prefix', 'RedisEventBuffer'],
     [() => new RedisEventLog({ url: 'http://127.0.0.1:1', token: 't', key: 'k', ttl: 5 }), 'ttl', 'RedisEventLog'],
     [() => new ConnectorClient({ url: 'http://127.0.0.1:1/stream', retries: 1 }), 'retries', 'ConnectorClient'],
+    [() => new MemoryPersistence({ lockname: 'x' }), 'lockname', 'MemoryPersistence'],
   ];
   for (const [fn, option, what] of cases) assertUnknownOption(fn, option, what);
   assert.throws(() => buildEnvelope({ producerId: 'p', messageType: 1, producerID: 'x' }), /producerID/);
@@ -81,6 +83,13 @@ function instances() {
       clear: [], stats: [], toSnapshot: [],
     }],
     [SequenceTracker, () => new SequenceTracker(), { next: [] }],
+    [MemoryPersistence, () => new MemoryPersistence(), { load: [], save: [{ put: [], remove: [] }], close: [] }],
+    [PersistentActivityBuffer, () => PersistentActivityBuffer.open({ persistence: new MemoryPersistence() }), {
+      recordIncoming: [{ message_id: 'i' }], recordOutgoing: [{ message_id: 'o' }],
+      ack: [{ ack_for_message_id: 'o', ack_stage: 1 }], get: ['o'], unacked: [], reconcile: [], recent: [2],
+      updateState: ['o', 2], getByIdempotencyToken: ['t'], checkDuplicate: [{ message_id: 'x' }],
+      clear: [], stats: [], toSnapshot: [], importSnapshot: [snapshot], exportSnapshot: [], flush: [], close: [],
+    }],
     [RedisRestClient, () => new RedisRestClient(redisOptions), {
       command: [['PING']], pipeline: [[['PING']]], evalScript: ['return 1', [], []], stats: [],
     }],
@@ -121,7 +130,7 @@ test('every public method of every exported class is bound: destructured, each o
   );
   for (const [Class, make, args] of table) {
     assert.deepEqual(Object.keys(args).sort(), methodNames(Class), `${Class.name}: every method has arguments here`);
-    const instance = make();
+    const instance = await make();
     for (const name of methodNames(Class)) {
       const { [name]: method } = instance;
       // Unbound, `this` would be undefined: 'Cannot read properties of undefined' or 'Cannot
