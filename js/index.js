@@ -16,3 +16,4 @@ export { RedisRestClient } from './redis/client.js';
 export { RedisEventBuffer, isBufferBackend } from './redis/event_buffer.js';
 export { ConnectorClient } from './connector.js';
 export { RedisEventLog } from './redis/event_log.js';
+export { RedisDedup } from './redis/dedup.js';

@@ -150,6 +150,7 @@ import {
   type BufferBackend, type RedisEventBufferOptions, type RedisEventBufferStats, type RedisDropReason,
   type RedisRestClientOptions, type RedisCallOptions, type PipelineEntry, type RedisRestErrorCode,
   RedisEventLog, type RedisEventLogOptions, type RedisEventLogStats,
+  RedisDedup, type RedisDedupOptions, type DedupClaim, type DedupEnvelope,
 } from 'tidepool';
 
 async function redis(): Promise<void> {
@@ -193,6 +194,13 @@ async function redis(): Promise<void> {
   const logStats: RedisEventLogStats = await redisLog.stats();
   const bounds: [string, number, number, number | null] = [redisLog.key, redisLog.ttlSeconds, redisLog.maxEntries, redisLog.maxBytes];
   void asBackend, appended, page, queried, dropped, logStats.replayedAppends, bounds;
+  const dedupOptions: RedisDedupOptions = { client, key: 'svc:dedup', dedupWindowS: 600, timeoutMs: 1000 };
+  const dedup = new RedisDedup(dedupOptions);
+  const incoming: DedupEnvelope = { message_id: 'm1', idempotency_token: 't1', state: 2 };
+  const claimed: DedupClaim = await dedup.claim(incoming);
+  if (claimed.status === 'new') await dedup.settle({ ...incoming, state: 4 });
+  const released: boolean = await dedup.release(incoming);
+  void released, dedup.key, dedup.dedupWindowS, dedup.stats().inProgress, claimed.messageId;
 }
 void redis;
 

@@ -8,7 +8,7 @@ import * as tp from '../../pkg/entry/node.js';
 
 const {
   ActivityBuffer, EventBuffer, InMemoryEventLog, DisabledEventLog, SequenceTracker, RedisRestClient, RedisEventBuffer, RedisEventLog, ConnectorClient,
-  MemoryPersistence, PersistentActivityBuffer,
+  MemoryPersistence, PersistentActivityBuffer, RedisDedup,
   createEventLog, activityHandler, buildEnvelope, computeIdempotencyToken, parsePayload, toText, mergeActions, PayloadError, TidepoolError,
 } = tp;
 
@@ -44,6 +44,7 @@ test('unknown option names are a TypeError naming the option, at every entry poi
     [() => new RedisEventLog({ url: 'http://127.0.0.1:1', token: 't', key: 'k', ttl: 5 }), 'ttl', 'RedisEventLog'],
     [() => new ConnectorClient({ url: 'http://127.0.0.1:1/stream', retries: 1 }), 'retries', 'ConnectorClient'],
     [() => new MemoryPersistence({ lockname: 'x' }), 'lockname', 'MemoryPersistence'],
+    [() => new RedisDedup({ url: 'http://127.0.0.1:1', token: 't', window: 5 }), 'window', 'RedisDedup'],
   ];
   for (const [fn, option, what] of cases) assertUnknownOption(fn, option, what);
   assert.throws(() => buildEnvelope({ producerId: 'p', messageType: 1, producerID: 'x' }), /producerID/);
@@ -99,6 +100,10 @@ function instances() {
     // A stream that answers 404: run() ends at once with a ConnectorError.
     [ConnectorClient, () => new ConnectorClient({ url: 'http://127.0.0.1:9/stream', fetch: async () => new Response('', { status: 404 }) }), {
       onActions: [() => {}], onSummary: [() => {}], onEvent: [() => {}], onDrop: [() => {}], run: [], stop: [], stats: [],
+    }],
+    [RedisDedup, () => new RedisDedup(redisOptions), {
+      claim: [{ message_id: 'm', idempotency_token: 'tok' }], settle: [{ message_id: 'm', idempotency_token: 'tok' }],
+      release: [{ message_id: 'm', idempotency_token: 'tok' }], stats: [],
     }],
     [RedisEventLog, () => new RedisEventLog({ ...redisOptions, key: 'log' }), {
       append: ['k', {}], query: [{}], read: [{}], clear: [], stats: [],
