@@ -9,6 +9,7 @@ use std::fmt::Write;
 
 use crate::core::activity::{Envelope, FieldValue};
 use crate::core::describe;
+use crate::core::json;
 use crate::core::number::{safe_integer, MAX_SAFE_INTEGER};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -21,19 +22,32 @@ use wasm_bindgen::prelude::*;
 ///
 /// Numbers above 2^53 lose precision, as in any JS number; non-finite floats become `null`
 /// (the types sent here hold none: clocks and JSON data are checked finite on the way in).
-pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
-    // Writing into a `Vec` fails only for a map with non-string keys; no type sent here
-    // has one.
-    let text = serde_json::to_string(value)
-        .map_err(|_| type_error("a value could not be converted to JSON"))?;
+pub fn to_js<T: Serialize + ?Sized>(value: &T) -> JsValue {
     // Text serde_json wrote is valid JSON, so `JSON.parse` cannot fail.
-    Ok(js_sys::JSON::parse(&text).unwrap_or_default())
+    js_sys::JSON::parse(&json::text(value)).unwrap_or_default()
 }
 
-/// JSON data as plain JS data: the text serde_json writes, read back by `JSON.parse`.
-pub fn json_to_js(value: &serde_json::Value) -> JsValue {
-    // Text serde_json wrote is valid JSON, so `JSON.parse` cannot fail.
-    js_sys::JSON::parse(&value.to_string()).unwrap_or_default()
+/// JSON text as JSON data, read by JS's `JSON.parse` (so the module carries no JSON parser)
+/// and then checked like any JS value ([`json_from_js`]: nesting deeper than 128 levels is
+/// refused, as serde_json refuses it). `Err` says why the text is not JSON data.
+pub fn json_from_text(text: &str) -> Result<serde_json::Value, String> {
+    let value = js_sys::JSON::parse(text).map_err(|error| error_message(&error))?;
+    json_from_js(&value).map_err(|not_json| {
+        let at = if not_json.path.is_empty() {
+            "the value"
+        } else {
+            &not_json.path
+        };
+        format!("{at} is {}", not_json.problem)
+    })
+}
+
+/// The message of a thrown JS value: an `Error`'s `message`, else the value described.
+pub fn error_message(error: &JsValue) -> String {
+    error
+        .dyn_ref::<js_sys::Error>()
+        .map(|error| String::from(error.message()))
+        .unwrap_or_else(|| describe(error))
 }
 
 /// An envelope as a plain object: JSON fields as plain data, byte fields as fresh
@@ -47,10 +61,10 @@ pub fn envelope_to_js(envelope: &Envelope) -> js_sys::Object {
         if text.len() > 1 {
             text.push(',');
         }
-        text.push_str(&serde_json::Value::from(name).to_string());
+        text.push_str(&json::quoted(name));
         text.push(':');
         match value {
-            FieldValue::Json(value) => text.push_str(&value.to_string()),
+            FieldValue::Json(value) => text.push_str(&json::text(value)),
             FieldValue::Bytes(_) => text.push_str("null"),
         }
     }

@@ -6,7 +6,7 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(js_name = parsePayload)]
 pub fn parse_payload(value: JsValue) -> Result<JsValue, JsValue> {
-    convert::to_js(&parse(value)?)
+    Ok(convert::to_js(&parse(value)?))
 }
 
 #[wasm_bindgen(js_name = toText)]
@@ -34,7 +34,7 @@ pub fn merge_actions(list: JsValue) -> Result<JsValue, JsValue> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     let merged = payload::merge_actions(&batches).map_err(payload_error)?;
-    convert::to_js(&Payload::Actions(merged))
+    Ok(convert::to_js(&Payload::Actions(merged)))
 }
 
 pub(crate) fn parse(value: JsValue) -> Result<Payload, JsValue> {
