@@ -10,6 +10,7 @@ export { PersistentActivityBuffer } from './persistence/activity.js';
 export { ConnectorError } from './errors.js';
 export { InMemoryEventLog, DisabledEventLog, createEventLog } from './event_log.js';
 export { activityHandler } from './activity_endpoint.js';
+export { toNodeListener } from './node_listener.js';
 export * from './activity.js';
 export { RedisRestClient } from './redis/client.js';
 export { RedisEventBuffer, isBufferBackend } from './redis/event_buffer.js';

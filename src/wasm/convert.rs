@@ -76,7 +76,9 @@ pub fn envelope_to_js(envelope: &Envelope) -> js_sys::Object {
     for (name, value) in envelope.fields() {
         if let FieldValue::Bytes(bytes) = value {
             let bytes = js_sys::Uint8Array::from(bytes.as_slice());
-            // Setting a property on a plain object cannot fail.
+            // The `null` placeholder made `name` an own data property, so this sets data even
+            // for a field named `__proto__` (it never reaches the prototype setter). Setting
+            // a property on a plain object cannot fail.
             let _ = js_sys::Reflect::set(&object, &JsValue::from_str(name), &bytes);
         }
     }
@@ -170,6 +172,14 @@ pub fn optional_integer(
     let number = value.as_f64().ok_or_else(|| type_error(&message()))?;
     if let Some(integer) = safe_integer(number) {
         return Ok(Some(integer));
+    }
+    if number.fract() == 0.0 {
+        // Whole, but beyond what a JS number holds exactly: say which limit.
+        return Err(range_error(&must_be(
+            name,
+            "an integer within ±Number.MAX_SAFE_INTEGER (9007199254740991)",
+            value,
+        )));
     }
     Err(match non_integer {
         NonInteger::TypeError => type_error(&message()),
@@ -386,7 +396,9 @@ fn is_plain_object(value: &JsValue) -> bool {
 }
 
 /// What kind of value this is, for messages; never a primitive's value (it may be a
-/// secret). The same words as [`describe::kind`] for JSON values.
+/// secret). The same words as [`describe::kind`] for JSON values, and as `describe` in
+/// `js/arguments.js`: `an object` (plain), `a Date` / `an ArrayBuffer` (built-in classes),
+/// `an instance of Foo` (other classes).
 pub fn kind(value: &JsValue) -> String {
     if value.is_null() {
         "null".into()
@@ -400,15 +412,28 @@ pub fn kind(value: &JsValue) -> String {
         "a symbol".into()
     } else if js_sys::Array::is_array(value) {
         "an array".into()
+    } else if is_plain_object(value) {
+        "an object".into()
     } else if value.is_object() {
-        let constructor = js_sys::Reflect::get(value, &JsValue::from_str("constructor"))
+        // The prototype's constructor, not `value.constructor`: an own `constructor` key is data.
+        let prototype = js_sys::Object::get_prototype_of(value);
+        let descriptor =
+            js_sys::Object::get_own_property_descriptor(&prototype, &"constructor".into());
+        let constructor = js_sys::Reflect::get(&descriptor, &"value".into())
             .ok()
-            .and_then(|c| js_sys::Reflect::get(&c, &JsValue::from_str("name")).ok())
-            .and_then(|n| n.as_string())
-            .filter(|n| !n.is_empty());
-        match constructor {
-            Some(name) => format!("a {name} object"),
-            None => "a non-plain object".into(),
+            .and_then(|c| c.dyn_into::<js_sys::Function>().ok());
+        let Some(constructor) = constructor else {
+            return "an object with a custom prototype".into();
+        };
+        let name = String::from(constructor.name());
+        if name.is_empty() {
+            "an object with a custom prototype".into()
+        } else if !String::from(constructor.to_string()).ends_with("[native code] }") {
+            format!("an instance of {name}")
+        } else if name.starts_with(['A', 'E', 'I', 'O']) {
+            format!("an {name}")
+        } else {
+            format!("a {name}")
         }
     } else {
         // A string, number or boolean: its type only, never the value (it may be a secret).

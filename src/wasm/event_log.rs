@@ -300,12 +300,14 @@ pub fn activity_endpoint_limits() -> JsValue {
         max_limit: u32,
         heartbeat_ms: u32,
         heartbeat: &'static str,
+        retry: &'static str,
     }
     convert::to_js(&Limits {
         default_limit: endpoint::DEFAULT_LIMIT,
         max_limit: endpoint::MAX_LIMIT,
         heartbeat_ms: endpoint::HEARTBEAT_INTERVAL_SECONDS * 1000,
         heartbeat: endpoint::SSE_HEARTBEAT,
+        retry: endpoint::SSE_RETRY,
     })
 }
 
