@@ -95,7 +95,14 @@ export function activityHandler(log, handlerOptions) {
     } catch (error) {
       return json(400, { error: error.message });
     }
-    return json(200, await readPage(log, query.since, query.limit));
+    let page;
+    try {
+      page = await readPage(log, query.since, query.limit);
+    } catch (error) {
+      // A remote log (RedisEventLog) that cannot be read: the client may try again later.
+      return json(503, { error: `the event log is unavailable: ${error?.message ?? error}`, code: error?.code ?? null }, { 'retry-after': '1' });
+    }
+    return json(200, page);
   };
 }
 
@@ -159,8 +166,18 @@ function liveTail(log, cursor, { heartbeatMs, pollMs, signal }) {
         typeof log.subscribe === 'function'
           ? log.subscribe((event) => (replaying ? held.push(event) : sendEvent(event)))
           : undefined;
-      // Backends that cannot notify are polled instead.
-      const poller = unsubscribe ? undefined : setInterval(() => catchUp().catch(fail), pollMs);
+      // Backends that cannot notify are polled instead, one poll at a time. A failed poll (a
+      // remote log that is unavailable for a while) is retried at the next tick: the cursor
+      // only moves on success, so nothing is skipped.
+      let polling = false;
+      const poll = () => {
+        if (polling || replaying) return;
+        polling = true;
+        catchUp()
+          .catch(() => {})
+          .finally(() => (polling = false));
+      };
+      const poller = unsubscribe ? undefined : setInterval(poll, pollMs);
       const heartbeat = setInterval(() => send(LIMITS().heartbeat), heartbeatMs);
       const onAbort = () => stop();
       signal?.addEventListener('abort', onAbort);
@@ -185,6 +202,11 @@ function liveTail(log, cursor, { heartbeatMs, pollMs, signal }) {
       if (signal?.aborted) stop();
 
       catchUp()
+        .catch((error) => {
+          // Pushing logs hold appends in memory: a failed replay would lose them, so stop.
+          // A polled log just replays from the cursor at the next poll.
+          if (unsubscribe) throw error;
+        })
         .then(() => {
           replaying = false;
           held.splice(0).forEach(sendEvent);

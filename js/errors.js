@@ -58,3 +58,16 @@ export function callCore(fn) {
     throw liftError(error);
   }
 }
+
+/**
+ * The event connector's stream failed. Fatal, rejecting `ConnectorClient.run()`:
+ * 'CONNECTOR_UNAUTHORIZED' (401), 'CONNECTOR_FORBIDDEN' (403), 'CONNECTOR_NOT_FOUND' (404),
+ * 'CONNECTOR_BAD_CONTENT_TYPE' (`contentType`), 'CONNECTOR_RETRIES_EXHAUSTED' (`attempts`, the
+ * last failure as `cause`). One attempt's failure, retried (passed to `onDisconnect`, and the
+ * `cause` of an exhausted run): 'CONNECTOR_HTTP' (another status), 'CONNECTOR_NETWORK',
+ * 'CONNECTOR_TIMEOUT' (no response within `connectTimeoutMs`), 'CONNECTOR_STREAM' (the
+ * stream broke while being read), 'CONNECTOR_TOKEN' (the token or headers function threw).
+ * `status`: the HTTP status, 0 when no response arrived. Messages never contain the token.
+ */
+export class ConnectorError extends TidepoolError {}
+ConnectorError.prototype.name = 'ConnectorError';

@@ -31,7 +31,7 @@ function copyRange(source, target, from, to) {
 /** At most one warning per interval for drops nobody handles, and for a failing onDrop. */
 const WARNING_INTERVAL_MS = 10_000;
 
-class RateLimitedWarning {
+export class RateLimitedWarning {
   #lastWarnedAt = -Infinity;
   #suppressed = 0;
 

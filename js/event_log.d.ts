@@ -124,7 +124,8 @@ export interface ActivityPage {
 
 /**
  * A Fetch API handler over `log`: `GET ?since=&limit=` -> 200 {@link ActivityPage} (limit default
- * 100, cap 500; malformed -> 400 `{ error }`); `Accept: text/event-stream` -> a live tail from
+ * 100, cap 500; malformed -> 400 `{ error }`; a log that cannot be read -> 503 `{ error, code }`);
+ * `Accept: text/event-stream` -> a live tail from
  * `Last-Event-ID` or `since` with heartbeats; other methods -> 405.
  */
 export declare function activityHandler(

@@ -1,6 +1,7 @@
-// Types of RedisRestClient, RedisRestError, RedisEventBuffer and isBufferBackend.
+// Types of RedisRestClient, RedisRestError, RedisEventBuffer, isBufferBackend and RedisEventLog.
 import type { AnyPayload } from './index.js';
 import type { TidepoolError } from './index.js';
+import type { EventLogBackend, EventLogQuery, EventLogReadResult, LogEvent } from './event_log.js';
 
 /** How a Redis REST request failed. */
 export type RedisRestErrorCode =
@@ -127,4 +128,71 @@ export declare class RedisEventBuffer implements BufferBackend<AnyPayload> {
   /** Waits for add requests; resolves to the payloads still unsettled. */
   flush(): Promise<number>;
   stats(): RedisEventBufferStats;
+}
+
+export interface RedisEventLogOptions {
+  /** A client; or `url` + `token` (+ `fetch`) to make one. */
+  client?: RedisRestClient;
+  url?: string;
+  token?: string;
+  fetch?: RedisRestClientOptions['fetch'];
+  /** The stream's key (required, non-empty); the log also uses `<key>:meta` and `<key>:append:*`. */
+  key: string;
+  /** Default 3600; may be fractional. Zero, negative or non-finite: the default, with a warning. */
+  ttlSeconds?: number;
+  /** Default 10000. Zero, negative, fractional or non-finite: the default, with a warning. */
+  maxEntries?: number;
+  /** Bound on the resident events' kind + payload JSON bytes (UTF-8); none when omitted. A positive integer. */
+  maxBytes?: number;
+  /** Per request. Default: the client's. */
+  timeoutMs?: number;
+}
+
+export interface RedisEventLogStats {
+  /** Shared by every process using the key: appended = evictedByTtl + evictedBySize + evictedByBytes + cleared + resident. */
+  appended: number;
+  evictedByTtl: number;
+  evictedBySize: number;
+  evictedByBytes: number;
+  cleared: number;
+  resident: number;
+  /** Kind + payload bytes of the resident events. */
+  bytes: number;
+  /** Last id ever assigned (0 before the first append). */
+  lastId: number;
+  /** This instance: HTTP requests, retried requests, failed calls. */
+  requests: number;
+  retries: number;
+  errors: number;
+  /** Append requests whose first answer was lost and whose retry returned what was stored. */
+  replayedAppends: number;
+  /** Stream entries read that were not events of this log (written by others), skipped. */
+  unreadable: number;
+}
+
+/**
+ * An EventLogBackend in Redis (a stream and a hash), shared by every process that uses the
+ * same key; ids from one counter, timestamps from Redis TIME. Methods are bound.
+ */
+export declare class RedisEventLog implements EventLogBackend {
+  /** @throws {TypeError | RangeError} for bad options. */
+  constructor(options: RedisEventLogOptions);
+  readonly key: string;
+  readonly ttlSeconds: number;
+  readonly maxEntries: number;
+  readonly maxBytes: number | null;
+  /**
+   * Resolves to the stored event. Rejects with TypeError (kind, payload) or RangeError (above
+   * maxBytes) before anything is sent, or with a RedisRestError (see `mayHaveApplied`).
+   * Appends of the same tick travel in one request.
+   */
+  append(kind: string, payload?: Record<string, unknown>): Promise<LogEvent>;
+  /** One request. @throws {TypeError} for a non-integer `since` or `limit`; RedisRestError. */
+  query(options?: EventLogQuery): Promise<LogEvent[]>;
+  /** One request. @throws {TypeError} for a non-integer `since` or `limit`; RedisRestError. */
+  read(options?: EventLogQuery): Promise<EventLogReadResult>;
+  /** Drops every event; ids keep counting. Resolves to how many were dropped. */
+  clear(): Promise<number>;
+  /** One request. */
+  stats(): Promise<RedisEventLogStats>;
 }

@@ -133,6 +133,7 @@ import {
   RedisRestClient, RedisRestError, RedisEventBuffer, isBufferBackend,
   type BufferBackend, type RedisEventBufferOptions, type RedisEventBufferStats, type RedisDropReason,
   type RedisRestClientOptions, type RedisCallOptions, type PipelineEntry, type RedisRestErrorCode,
+  RedisEventLog, type RedisEventLogOptions, type RedisEventLogStats,
 } from 'tidepool';
 
 async function redis(): Promise<void> {
@@ -166,5 +167,48 @@ async function redis(): Promise<void> {
     }
   }
   void fromEnv, value, entries, scripted, counts, drained, size, unsettled, stats, ok, buffer.keyPrefix, buffer.windowSeconds;
+  const logOptions: RedisEventLogOptions = { client, key: 'activity', ttlSeconds: 60, maxEntries: 100, maxBytes: 1 << 20, timeoutMs: 1000 };
+  const redisLog = new RedisEventLog(logOptions);
+  const asBackend: EventLogBackend = redisLog;
+  const appended: { id: number; timestamp: number } = await redisLog.append('turn.started', { turn: 1 });
+  const page: { missed: number; nextSince: number } = await redisLog.read({ since: 0, limit: 10 });
+  const queried: number = (await redisLog.query({ since: 1 })).length;
+  const dropped: number = await redisLog.clear();
+  const logStats: RedisEventLogStats = await redisLog.stats();
+  const bounds: [string, number, number, number | null] = [redisLog.key, redisLog.ttlSeconds, redisLog.maxEntries, redisLog.maxBytes];
+  void asBackend, appended, page, queried, dropped, logStats.replayedAppends, bounds;
 }
 void redis;
+
+import {
+  ConnectorClient, ConnectorError, type ConnectorClientOptions, type ConnectorClientStats, type ConnectorErrorCode,
+} from 'tidepool';
+
+async function connector(): Promise<void> {
+  const buffer = new EventBuffer();
+  const options: ConnectorClientOptions = {
+    url: new URL('http://127.0.0.1:8080/stream/p'), token: async () => 't', headers: () => ({ 'x-app': '1' }),
+    lastEventId: '', initialBackoffMs: 500, maxBackoffMs: 10_000, maxRetries: null, connectTimeoutMs: 5000,
+    maxQueueSize: 100, maxEventBytes: 1 << 16, onConnect: () => {}, onDisconnect: (e: ConnectorError | null) => void e?.code,
+    fetch: (u, i) => fetch(u, i), timers: { setTimeout, clearTimeout }, random: Math.random,
+  };
+  const client = new ConnectorClient(options)
+    .onActions(buffer.add)
+    .onSummary(async (s) => void s.summary)
+    .onEvent((p) => void p.type)
+    .onDrop((raw, total: number) => void [raw, total]);
+  setTimeout(client.stop, 1000);
+  try {
+    await client.run();
+  } catch (error) {
+    if (error instanceof ConnectorError) {
+      const code: ConnectorErrorCode = error.code;
+      const status: number = error.status;
+      void code, status, error.attempts, error.contentType;
+    }
+  }
+  const stats: ConnectorClientStats = client.stats();
+  const resume: string = client.lastEventId;
+  void stats.skipped.tooLarge, resume, client.running;
+}
+void connector;

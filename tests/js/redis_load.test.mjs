@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { RedisEventBuffer } from '../../pkg/entry/node.js';
+import { RedisEventBuffer, RedisRestClient } from '../../pkg/entry/node.js';
 import { redisUnavailableReason, repoRoot, startGateway, startRedis } from '../helpers/redis.mjs';
 
 const TOKEN = 'load-token';
@@ -57,7 +57,10 @@ describe('many processes, one Redis', { skip: unavailable ?? false }, () => {
     const prefix = 'load';
     const drainers = [worker('drainer', { PREFIX: prefix }), worker('drainer', { PREFIX: prefix })];
     const writers = Array.from({ length: WRITERS }, (_, i) => worker('writer', { PREFIX: prefix, NAME: `w${i}`, COUNT: String(ADDS) }));
-    await new Promise((r) => setTimeout(r, 700));
+    // Kill the gateway once the writers are under way (process start-up is slow on a loaded
+    // machine; a fixed pause could let the outage pass before any add was sent).
+    const probe = new RedisRestClient({ url: gateway.url, token: TOKEN });
+    while (Number((await probe.command(['GET', `autoplay:sdk:seq:${prefix}`])) ?? 0) < 200) await new Promise((r) => setTimeout(r, 20));
     const port = gateway.port;
     await gateway.stop();
     await new Promise((r) => setTimeout(r, 700));

@@ -63,7 +63,7 @@ async function runWorker(scriptPath) {
 test('the tarball holds the entries, the module and the types, and no sources', () => {
   for (const file of ['package.json', 'index.d.ts', 'index.js', 'wasm/tidepool_bg.wasm', 'wasm/tidepool.js',
     'entry/node.js', 'entry/deno.js', 'entry/workerd.js', 'entry/browser.js', 'README.md',
-    'event_log.js', 'activity_endpoint.js', 'event_log.d.ts']) {
+    'event_log.js', 'activity_endpoint.js', 'event_log.d.ts', 'connector.js', 'sse_parser.js', 'connector.d.ts']) {
     assert.ok(consumer.files.includes(file), `${file} is packed`);
   }
   assert.ok(!consumer.files.some((f) => f.endsWith('.rs') || f.startsWith('src/')), 'no Rust sources');
