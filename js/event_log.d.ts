@@ -32,11 +32,19 @@ export interface EventLogReadResult {
 export interface EventLogStats {
   appended: number;
   evictedByTtl: number;
+  /** Evicted because more than `maxEntries` were held. */
   evictedBySize: number;
+  /** Evicted because the held payloads were more than `maxBytes` of JSON. */
+  evictedByBytes: number;
   /** Events dropped by `clear()`. */
   cleared: number;
-  /** Events held now. For InMemoryEventLog: appended = evictedByTtl + evictedBySize + cleared + resident. */
+  /**
+   * Events held now. For InMemoryEventLog:
+   * appended = evictedByTtl + evictedBySize + evictedByBytes + cleared + resident.
+   */
   resident: number;
+  /** The JSON bytes of the held payloads (at most `maxBytes`). */
+  bytes: number;
 }
 
 export interface EventLogOptions {
@@ -44,6 +52,12 @@ export interface EventLogOptions {
   ttlSeconds?: number;
   /** Default 10000. Zero, negative, fractional or non-finite: the default, with a warning. */
   maxEntries?: number;
+  /**
+   * The most payload bytes held, counted as the JSON text stored (UTF-8, compact); the oldest
+   * events are evicted beyond it. Default 67108864 (64 MiB). Zero, negative, fractional or
+   * non-finite: the default, with a warning.
+   */
+  maxBytes?: number;
   /** The clock, in seconds since the epoch; for deterministic tests. Default `Date.now() / 1000`. */
   now?: () => number;
 }
@@ -67,6 +81,8 @@ declare class EventLogBase implements EventLogBackend {
    * Appends and returns the stored event (bound method).
    * @throws {TypeError} for an empty or non-string `kind`, or a `payload` that is not a JSON-compatible
    * plain object (cycles, functions, BigInt, symbols, NaN, Dates, arrays...). Nothing changes then.
+   * @throws {RangeError} for a `payload` whose JSON is larger than `maxBytes`: nothing is stored,
+   * nothing evicted, no id consumed.
    */
   append(kind: string, payload?: Record<string, unknown>): LogEvent;
   /** @throws {TypeError} for a non-integer `since` or `limit`. */
@@ -84,12 +100,13 @@ declare class EventLogBase implements EventLogBackend {
   readonly subscriberCount: number;
 }
 
-/** An append-and-query log in memory with TTL then size eviction on every append and query. */
+/** An append-and-query log in memory with TTL, then entry-count, then byte eviction on every append and query. */
 export declare class InMemoryEventLog extends EventLogBase {
   /** @throws {TypeError} for a non-number bound or a non-function `now`. */
   constructor(options?: EventLogOptions);
   readonly ttlSeconds: number;
   readonly maxEntries: number;
+  readonly maxBytes: number;
 }
 
 /** Stores nothing: `append` returns synthetic events with increasing ids, `query` returns []. */

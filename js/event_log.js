@@ -22,10 +22,10 @@ class EventLogBase {
   #listeners = new Set();
 
   constructor(what, options, disabled) {
-    const { ttlSeconds, maxEntries, now = secondsSinceEpoch } = optionsObject(options, what);
+    const { ttlSeconds, maxEntries, maxBytes, now = secondsSinceEpoch } = optionsObject(options, what);
     if (typeof now !== 'function') throw new TypeError(`now must be a function, got ${describe(now)}`);
     this.#now = now;
-    this.#core = new EventLogCore(ttlSeconds, maxEntries, disabled);
+    this.#core = new EventLogCore(ttlSeconds, maxEntries, maxBytes, disabled);
     for (const warning of this.#core.takeConfigWarnings()) console.warn(`tidepool: ${what}: ${warning}`);
     this.append = this.append.bind(this);
     this.query = this.query.bind(this);
@@ -35,7 +35,8 @@ class EventLogBase {
 
   /**
    * Appends an event `{ id, timestamp, kind, payload }` and returns it (a fresh object).
-   * Throws TypeError for an empty or non-string kind or a non-JSON payload; nothing changes then.
+   * Throws TypeError for an empty or non-string kind or a non-JSON payload, RangeError for a
+   * payload larger than `maxBytes` as JSON; nothing changes then.
    */
   append(kind, payload) {
     const event = this.#core.append(kind, payload, this.#clock());
@@ -66,7 +67,10 @@ class EventLogBase {
     return this.#core.clear();
   }
 
-  /** Lifetime counters: `{ appended, evictedByTtl, evictedBySize, cleared, resident }`. */
+  /**
+   * Lifetime counters `{ appended, evictedByTtl, evictedBySize, evictedByBytes, cleared }`, plus
+   * what is held now: `resident` events whose payloads are `bytes` of JSON.
+   */
   stats() {
     return this.#core.stats();
   }
@@ -112,7 +116,7 @@ class EventLogBase {
 /**
  * An append-and-query log held in memory. Ids start at 1 and never reset; every append and
  * query evicts first by TTL (strictly older than `ttlSeconds`), then the oldest beyond
- * `maxEntries`.
+ * `maxEntries`, then the oldest while the payloads hold more than `maxBytes` of JSON.
  */
 export class InMemoryEventLog extends EventLogBase {
   constructor(options) {
@@ -125,6 +129,10 @@ export class InMemoryEventLog extends EventLogBase {
 
   get maxEntries() {
     return coreOf(this).maxEntries;
+  }
+
+  get maxBytes() {
+    return coreOf(this).maxBytes;
   }
 }
 

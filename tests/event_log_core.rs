@@ -8,14 +8,14 @@ use tidepool::core::event_log::endpoint::{
 };
 use tidepool::core::event_log::{
     next_since, parse_backend_name, BackendKind, ConfigField, DisabledEventLog, Event,
-    EventLogBackend, EventLogConfig, EventLogError, EventLogStats, InMemoryEventLog,
-    DEFAULT_MAX_ENTRIES, DEFAULT_TTL_SECONDS,
+    EventLogBackend, EventLogConfig, EventLogError, EventLogStats, InMemoryEventLog, PayloadBytes,
+    SizedPayload, DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, DEFAULT_TTL_SECONDS,
 };
 
 const T0: f64 = 1_700_000_000.0;
 
 fn log_with(ttl: f64, max: f64) -> InMemoryEventLog<Value> {
-    let (config, fallbacks) = EventLogConfig::sanitized(Some(ttl), Some(max));
+    let (config, fallbacks) = EventLogConfig::sanitized(Some(ttl), Some(max), None);
     assert!(fallbacks.is_empty(), "test config rejected: {fallbacks:?}");
     InMemoryEventLog::new(config)
 }
@@ -42,7 +42,7 @@ fn assert_stats_balance(log: &InMemoryEventLog<Value>) {
     let s = log.stats();
     assert_eq!(
         s.appended,
-        s.evicted_by_ttl + s.evicted_by_size + s.cleared + log.len() as u64,
+        s.evicted_by_ttl + s.evicted_by_size + s.evicted_by_bytes + s.cleared + log.len() as u64,
         "{s:?} with {} resident",
         log.len()
     );
@@ -508,6 +508,154 @@ fn read_serializes_to_the_endpoint_json() {
     );
 }
 
+// ---- byte eviction (maxBytes) -------------------------------------------------------------
+
+fn log_with_bytes(max_entries: f64, max_bytes: f64) -> InMemoryEventLog<Value> {
+    let (config, fallbacks) =
+        EventLogConfig::sanitized(Some(3600.0), Some(max_entries), Some(max_bytes));
+    assert!(fallbacks.is_empty(), "test config rejected: {fallbacks:?}");
+    InMemoryEventLog::new(config)
+}
+
+/// A payload whose compact JSON, `{"s":"xx…"}`, is exactly `bytes` long.
+fn payload_of(bytes: usize) -> Value {
+    let payload = json!({ "s": "x".repeat(bytes - 8) });
+    assert_eq!(serde_json::to_string(&payload).unwrap().len(), bytes);
+    payload
+}
+
+#[test]
+fn payload_bytes_are_the_compact_json_length() {
+    for payload in [
+        json!({}),
+        json!({ "a": [1, 2.5, null, true], "b": { "c": "é\n\"" } }),
+        json!({ "emoji": "🦀", "n": -0.000001 }),
+    ] {
+        let text = serde_json::to_string(&payload).unwrap();
+        assert_eq!(payload.payload_bytes(), text.len(), "{text}");
+        let sized = SizedPayload::new(payload.clone());
+        assert_eq!(sized.payload_bytes(), text.len());
+        assert_eq!(
+            serde_json::to_string(&sized).unwrap(),
+            text,
+            "serializes as the payload"
+        );
+    }
+}
+
+#[test]
+fn byte_eviction_drops_the_oldest_until_the_payloads_fit() {
+    let mut log = log_with_bytes(100.0, 100.0);
+    for _ in 0..3 {
+        log.append("k", payload_of(30), T0).unwrap();
+    }
+    assert_eq!((log.len(), log.bytes()), (3, 90));
+    // 90 + 30 > 100: the oldest goes, and only it.
+    log.append("k", payload_of(30), T0).unwrap();
+    assert_eq!(query_ids(&mut log, None, None), vec![2, 3, 4]);
+    assert_eq!(log.bytes(), 90);
+    // One big payload evicts as many as it takes; a payload of exactly maxBytes fits alone.
+    log.append("k", payload_of(70), T0).unwrap();
+    assert_eq!(query_ids(&mut log, None, None), vec![4, 5]);
+    log.append("k", payload_of(100), T0).unwrap();
+    assert_eq!(query_ids(&mut log, None, None), vec![6]);
+    assert_eq!(log.bytes(), 100);
+    let s = log.stats();
+    assert_eq!(
+        (s.evicted_by_bytes, s.evicted_by_size, s.evicted_by_ttl),
+        (5, 0, 0)
+    );
+    assert_stats_balance(&log);
+}
+
+#[test]
+fn a_payload_larger_than_max_bytes_changes_nothing() {
+    let mut log = log_with_bytes(100.0, 100.0);
+    log.append("k", payload_of(60), T0).unwrap();
+    let before = (log.stats(), log.bytes(), log.last_id());
+    let error = log.append("k", payload_of(101), T0 + 1.0).unwrap_err();
+    assert_eq!(
+        error,
+        EventLogError::PayloadTooLarge {
+            bytes: 101,
+            max_bytes: 100
+        }
+    );
+    assert_eq!(error.code(), "PAYLOAD_TOO_LARGE");
+    assert_eq!(error.field(), "payload");
+    assert_eq!(
+        error.to_string(),
+        "payload is 101 bytes as JSON, more than maxBytes (100)"
+    );
+    assert_eq!((log.stats(), log.bytes(), log.last_id()), before);
+    assert_eq!(query_ids(&mut log, None, None), vec![1]);
+    assert_eq!(
+        log.append("k", json!({}), T0).unwrap().id,
+        2,
+        "no id consumed"
+    );
+}
+
+#[test]
+fn evictions_are_counted_under_the_bound_that_caused_them() {
+    // TTL first, then maxEntries, then maxBytes.
+    let (config, _) = EventLogConfig::sanitized(Some(10.0), Some(3.0), Some(100.0));
+    let mut log = InMemoryEventLog::new(config);
+    log.append("old", payload_of(10), 0.0).unwrap();
+    for _ in 0..3 {
+        log.append("k", payload_of(10), 20.0).unwrap();
+    }
+    // At 20 the expired one went by TTL; the fifth event pushed id 2 out by count.
+    log.append("k", payload_of(10), 20.0).unwrap();
+    // The sixth pushes id 3 out by count, then 10 + 10 + 90 > 100 pushes id 4 out by bytes.
+    log.append("k", payload_of(90), 20.0).unwrap();
+    let s = log.stats();
+    assert_eq!(
+        (s.evicted_by_ttl, s.evicted_by_size, s.evicted_by_bytes),
+        (1, 2, 1),
+        "{s:?}"
+    );
+    assert_eq!(ids(log.query(None, None, 20.0).unwrap()), vec![5, 6]);
+    assert_eq!(log.bytes(), 100);
+    assert_stats_balance(&log);
+}
+
+#[test]
+fn clear_and_ttl_keep_the_byte_count_in_step() {
+    let mut log = log_with_bytes(10.0, 1000.0);
+    log.append("k", payload_of(40), T0).unwrap();
+    log.append("k", payload_of(50), T0 + 5000.0).unwrap();
+    assert_eq!(log.bytes(), 50, "the expired one no longer counts");
+    log.clear();
+    assert_eq!(log.bytes(), 0);
+    log.append("k", payload_of(1000), T0 + 5000.0).unwrap();
+    assert_eq!(log.bytes(), 1000);
+}
+
+#[test]
+fn max_bytes_defaults_and_fallbacks() {
+    assert_eq!(DEFAULT_MAX_BYTES, 64 * 1024 * 1024);
+    assert_eq!(EventLogConfig::default().max_bytes(), DEFAULT_MAX_BYTES);
+    let (config, fallbacks) = EventLogConfig::sanitized(None, None, Some(1.0));
+    assert!(fallbacks.is_empty());
+    assert_eq!(config.max_bytes(), 1);
+    let (config, _) = EventLogConfig::sanitized(None, None, Some(1e30));
+    assert_eq!(config.max_bytes(), usize::MAX);
+    for bad in [0.0, -1.0, 2.5, f64::NAN, f64::INFINITY] {
+        let (config, fallbacks) = EventLogConfig::sanitized(None, Some(5.0), Some(bad));
+        assert_eq!(config.max_bytes(), DEFAULT_MAX_BYTES, "{bad}");
+        assert_eq!(config.max_entries(), 5);
+        assert_eq!(fallbacks.len(), 1);
+        assert_eq!(fallbacks[0].field, ConfigField::MaxBytes);
+        assert_eq!(fallbacks[0].field.js_name(), "maxBytes");
+    }
+    let (_, fallbacks) = EventLogConfig::sanitized(None, None, Some(-3.0));
+    assert_eq!(
+        fallbacks[0].to_string(),
+        "maxBytes must be a positive integer, got -3; using the default 67108864"
+    );
+}
+
 // ---- config -------------------------------------------------------------------------------
 
 #[test]
@@ -518,7 +666,7 @@ fn config_defaults() {
         (3600.0, 10_000)
     );
     assert_eq!((DEFAULT_TTL_SECONDS, DEFAULT_MAX_ENTRIES), (3600.0, 10_000));
-    let (sanitized, fallbacks) = EventLogConfig::sanitized(None, None);
+    let (sanitized, fallbacks) = EventLogConfig::sanitized(None, None, None);
     assert_eq!(sanitized, config);
     assert!(fallbacks.is_empty());
     let log = InMemoryEventLog::<Value>::default();
@@ -527,10 +675,10 @@ fn config_defaults() {
 
 #[test]
 fn config_keeps_valid_values() {
-    let (config, fallbacks) = EventLogConfig::sanitized(Some(0.5), Some(1.0));
+    let (config, fallbacks) = EventLogConfig::sanitized(Some(0.5), Some(1.0), None);
     assert!(fallbacks.is_empty());
     assert_eq!((config.ttl_seconds(), config.max_entries()), (0.5, 1));
-    let (config, _) = EventLogConfig::sanitized(Some(1e12), Some(1e30));
+    let (config, _) = EventLogConfig::sanitized(Some(1e12), Some(1e30), None);
     assert_eq!(
         (config.ttl_seconds(), config.max_entries()),
         (1e12, usize::MAX)
@@ -540,14 +688,14 @@ fn config_keeps_valid_values() {
 #[test]
 fn bad_ttl_falls_back_to_the_default_and_is_reported() {
     for bad in [0.0, -0.0, -1.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
-        let (config, fallbacks) = EventLogConfig::sanitized(Some(bad), Some(5.0));
+        let (config, fallbacks) = EventLogConfig::sanitized(Some(bad), Some(5.0), None);
         assert_eq!(config.ttl_seconds(), DEFAULT_TTL_SECONDS, "{bad}");
         assert_eq!(config.max_entries(), 5);
         assert_eq!(fallbacks.len(), 1, "{bad}");
         assert_eq!(fallbacks[0].field, ConfigField::TtlSeconds);
         assert!(fallbacks[0].value.is_nan() == bad.is_nan());
     }
-    let (_, fallbacks) = EventLogConfig::sanitized(Some(f64::INFINITY), None);
+    let (_, fallbacks) = EventLogConfig::sanitized(Some(f64::INFINITY), None, None);
     assert_eq!(
         fallbacks[0].to_string(),
         "ttlSeconds must be a positive finite number, got Infinity; using the default 3600"
@@ -557,13 +705,13 @@ fn bad_ttl_falls_back_to_the_default_and_is_reported() {
 #[test]
 fn bad_max_entries_falls_back_to_the_default_and_is_reported() {
     for bad in [0.0, -5.0, 0.5, 2.5, f64::NAN, f64::INFINITY] {
-        let (config, fallbacks) = EventLogConfig::sanitized(Some(7.0), Some(bad));
+        let (config, fallbacks) = EventLogConfig::sanitized(Some(7.0), Some(bad), None);
         assert_eq!(config.max_entries(), DEFAULT_MAX_ENTRIES, "{bad}");
         assert_eq!(config.ttl_seconds(), 7.0);
         assert_eq!(fallbacks.len(), 1, "{bad}");
         assert_eq!(fallbacks[0].field.js_name(), "maxEntries");
     }
-    let (_, fallbacks) = EventLogConfig::sanitized(Some(-1.0), Some(-2.0));
+    let (_, fallbacks) = EventLogConfig::sanitized(Some(-1.0), Some(-2.0), None);
     let messages: Vec<String> = fallbacks.iter().map(|f| f.to_string()).collect();
     assert_eq!(
         messages,
@@ -576,7 +724,7 @@ fn bad_max_entries_falls_back_to_the_default_and_is_reported() {
 
 #[test]
 fn a_bad_bound_does_not_lose_events() {
-    let (config, _) = EventLogConfig::sanitized(Some(0.0), Some(0.0));
+    let (config, _) = EventLogConfig::sanitized(Some(0.0), Some(0.0), None);
     let mut log = InMemoryEventLog::new(config);
     append_n(&mut log, 50, T0);
     assert_eq!(log.read(None, None, T0 + 60.0).unwrap().events.len(), 50);
@@ -875,13 +1023,14 @@ fn sse_heartbeat_is_a_comment_frame() {
 #[test]
 fn stats_serialize_with_snake_case_fields() {
     let stats = EventLogStats {
-        appended: 4,
+        appended: 5,
         evicted_by_ttl: 1,
         evicted_by_size: 2,
+        evicted_by_bytes: 1,
         cleared: 1,
     };
     assert_eq!(
         serde_json::to_value(stats).unwrap(),
-        json!({ "appended": 4, "evicted_by_ttl": 1, "evicted_by_size": 2, "cleared": 1 })
+        json!({ "appended": 5, "evicted_by_ttl": 1, "evicted_by_size": 2, "evicted_by_bytes": 1, "cleared": 1 })
     );
 }

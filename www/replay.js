@@ -298,6 +298,8 @@ export class Replay {
     const size = log.evictedBySize - this.logStats.evictedBySize;
     if (ttl) this.#note('evict', `EventLog evicted ${ttl} by TTL (older than ${this.log.ttlSeconds} s)`);
     if (size) this.#note('evict', `EventLog evicted ${size} by size (over ${this.log.maxEntries})`);
+    const bytes = (log.evictedByBytes ?? 0) - (this.logStats.evictedByBytes ?? 0);
+    if (bytes) this.#note('evict', `EventLog evicted ${bytes} by bytes (payloads over maxBytes)`);
     this.logStats = log;
     const activity = this.activity.stats();
     const evicted = activity.evictions - this.activityStats.evictions;

@@ -63,7 +63,7 @@ export class RedisEventLog {
       }
     }
     // The memory core applies (and warns about) the same bound rules as InMemoryEventLog.
-    const bounds = callCore(() => new EventLogCore(ttlSeconds, maxEntries, false));
+    const bounds = callCore(() => new EventLogCore(ttlSeconds, maxEntries, undefined, false));
     for (const warning of bounds.takeConfigWarnings()) console.warn(`tidepool: RedisEventLog: ${warning}`);
     this.#ttlSeconds = bounds.ttlSeconds;
     this.#maxEntries = bounds.maxEntries;
@@ -72,7 +72,7 @@ export class RedisEventLog {
     this.#client = client ?? new RedisRestClient({ url, token, ...(fetch === undefined ? {} : { fetch }), ...(timeoutMs === undefined ? {} : { timeoutMs }) });
     this.#timeoutMs = timeoutMs;
     this.#keys = { stream: key, meta: `${key}:meta`, batch: `${key}:append:` };
-    this.#validator = new EventLogCore(undefined, undefined, true);
+    this.#validator = new EventLogCore(undefined, undefined, undefined, true);
     for (const name of ['append', 'query', 'read', 'clear', 'stats']) this[name] = this[name].bind(this);
   }
 

@@ -18,8 +18,14 @@ mod tests {
     fn safe_integers_are_whole_finite_and_in_range() {
         assert_eq!(safe_integer(3.0), Some(3));
         assert_eq!(safe_integer(-0.0), Some(0));
-        assert_eq!(safe_integer(MAX_SAFE_INTEGER as f64), Some(MAX_SAFE_INTEGER));
-        assert_eq!(safe_integer(-(MAX_SAFE_INTEGER as f64)), Some(-MAX_SAFE_INTEGER));
+        assert_eq!(
+            safe_integer(MAX_SAFE_INTEGER as f64),
+            Some(MAX_SAFE_INTEGER)
+        );
+        assert_eq!(
+            safe_integer(-(MAX_SAFE_INTEGER as f64)),
+            Some(-MAX_SAFE_INTEGER)
+        );
         for bad in [2.5, f64::NAN, f64::INFINITY, 2f64.powi(53), 2f64.powi(60)] {
             assert_eq!(safe_integer(bad), None, "{bad}");
         }

@@ -258,19 +258,19 @@ impl<'a> Fields<'a> {
     fn number_as(&self, key: &str, expected: &str) -> Result<f64, PayloadError> {
         match self.get(key) {
             None => Ok(0.0),
-            Some(value @ Value::Number(n)) => n
-                .as_f64()
-                .filter(|n| n.is_finite())
-                .ok_or_else(|| self.error(key, expected_got("a finite number", &value.to_string()))),
+            Some(value @ Value::Number(n)) => {
+                n.as_f64().filter(|n| n.is_finite()).ok_or_else(|| {
+                    self.error(key, expected_got("a finite number", &value.to_string()))
+                })
+            }
             Some(other) => Err(self.error(key, expected_got(expected, &describe(other)))),
         }
     }
 
     fn integer(&self, key: &str) -> Result<i64, PayloadError> {
         let number = self.number_as(key, "an integer")?;
-        safe_integer(number).ok_or_else(|| {
-            self.error(key, expected_got("an integer", &describe(&self.map[key])))
-        })
+        safe_integer(number)
+            .ok_or_else(|| self.error(key, expected_got("an integer", &describe(&self.map[key]))))
     }
 }
 

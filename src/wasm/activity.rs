@@ -357,7 +357,9 @@ impl ActivityBufferCore {
             DuplicateStatus::InProgress => 2.0,
         };
         let record = check.record.map(row);
-        Ok(std::iter::once(status).chain(record.into_iter().flatten()).collect())
+        Ok(std::iter::once(status)
+            .chain(record.into_iter().flatten())
+            .collect())
     }
 
     /// The ack note of a resident record (`""` when none or no such record).

@@ -178,12 +178,9 @@ pub fn optional_number(value: &JsValue, name: &str) -> Result<Option<f64>, JsVal
 /// A required string argument, else a `TypeError` naming `name` and the kind of value given
 /// (never the value: arguments may be secrets such as tokens).
 pub fn string_arg(value: &JsValue, name: &str) -> Result<String, JsValue> {
-    value.as_string().ok_or_else(|| {
-        type_error(&format!(
-            "{name} must be a string, got {}",
-            kind(value)
-        ))
-    })
+    value
+        .as_string()
+        .ok_or_else(|| type_error(&format!("{name} must be a string, got {}", kind(value))))
 }
 
 /// The bytes of a `Uint8Array` (copied) or the UTF-8 bytes of a string; `None` otherwise.

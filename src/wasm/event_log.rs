@@ -5,6 +5,7 @@
 //! changes nothing: no event stored, no id consumed. Events leave as fresh plain objects.
 
 use crate::core::event_log::endpoint::{self, ParamError};
+use crate::core::event_log::SizedPayload;
 use crate::core::event_log::{
     parse_backend_name, BackendKind, DisabledEventLog, EventLogConfig, EventLogError, Events,
     InMemoryEventLog, ReadResult,
@@ -14,8 +15,11 @@ use serde::Serialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
+/// Payloads with their JSON size, measured once on append (`maxBytes` counts it).
+type Payload = SizedPayload<Value>;
+
 enum Backend {
-    Memory(InMemoryEventLog<Value>),
+    Memory(InMemoryEventLog<Payload>),
     Disabled(DisabledEventLog),
 }
 
@@ -27,7 +31,7 @@ pub struct EventLogCore {
 }
 
 /// Events written as an array straight from the log (not collected into a `Vec` first).
-struct EventList<'a>(Events<'a, Value>);
+struct EventList<'a>(Events<'a, Payload>);
 
 impl Serialize for EventList<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -47,15 +51,17 @@ struct ReadView<'a> {
 }
 
 /// `stats()`'s result. Invariant (memory backend): `appended == evictedByTtl + evictedBySize +
-/// cleared + resident`.
+/// evictedByBytes + cleared + resident`.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct StatsView {
     appended: u64,
     evicted_by_ttl: u64,
     evicted_by_size: u64,
+    evicted_by_bytes: u64,
     cleared: u64,
     resident: usize,
+    bytes: u64,
 }
 
 #[wasm_bindgen]
@@ -65,17 +71,19 @@ impl EventLogCore {
     pub fn new(
         ttl_seconds: JsValue,
         max_entries: JsValue,
+        max_bytes: JsValue,
         disabled: bool,
     ) -> Result<EventLogCore, JsValue> {
         let ttl = convert::optional_number(&ttl_seconds, "ttlSeconds")?;
         let max = convert::optional_number(&max_entries, "maxEntries")?;
+        let max_bytes = convert::optional_number(&max_bytes, "maxBytes")?;
         if disabled {
             return Ok(EventLogCore {
                 backend: Backend::Disabled(DisabledEventLog::new()),
                 config_warnings: Vec::new(),
             });
         }
-        let (config, fallbacks) = EventLogConfig::sanitized(ttl, max);
+        let (config, fallbacks) = EventLogConfig::sanitized(ttl, max, max_bytes);
         Ok(EventLogCore {
             backend: Backend::Memory(InMemoryEventLog::new(config)),
             config_warnings: fallbacks.iter().map(ToString::to_string).collect(),
@@ -101,6 +109,7 @@ impl EventLogCore {
         } else {
             convert::json_object(&payload, "payload")?
         };
+        let payload = SizedPayload::new(payload);
         match &mut self.backend {
             Backend::Memory(log) => {
                 convert::to_js(log.append(&kind, payload, now).map_err(log_error)?)
@@ -154,16 +163,20 @@ impl EventLogCore {
                     appended: stats.appended,
                     evicted_by_ttl: stats.evicted_by_ttl,
                     evicted_by_size: stats.evicted_by_size,
+                    evicted_by_bytes: stats.evicted_by_bytes,
                     cleared: stats.cleared,
                     resident: log.len(),
+                    bytes: log.bytes(),
                 }
             }
             Backend::Disabled(log) => StatsView {
                 appended: log.last_id(),
                 evicted_by_ttl: 0,
                 evicted_by_size: 0,
+                evicted_by_bytes: 0,
                 cleared: 0,
                 resident: 0,
+                bytes: 0,
             },
         };
         convert::to_js(&view)
@@ -185,6 +198,14 @@ impl EventLogCore {
         }
     }
 
+    #[wasm_bindgen(getter, js_name = maxBytes)]
+    pub fn max_bytes(&self) -> Option<f64> {
+        match &self.backend {
+            Backend::Memory(log) => Some(log.max_bytes() as f64),
+            Backend::Disabled(_) => None,
+        }
+    }
+
     /// Last id ever assigned; 0 before the first append.
     #[wasm_bindgen(getter, js_name = lastId)]
     pub fn last_id(&self) -> f64 {
@@ -195,7 +216,7 @@ impl EventLogCore {
     }
 }
 
-fn view(result: ReadResult<'_, Value>) -> ReadView<'_> {
+fn view(result: ReadResult<'_, Payload>) -> ReadView<'_> {
     ReadView {
         events: EventList(result.events),
         first_id: result.first_id,
@@ -213,9 +234,13 @@ fn cursor_args(since: &JsValue, limit: &JsValue) -> Result<(Option<u64>, Option<
     Ok((since, limit))
 }
 
-/// Core errors are bad arguments (an empty kind, a non-finite clock reading): `TypeError`s.
+/// Core errors are bad arguments: `TypeError`s (an empty kind, a non-finite clock reading),
+/// except a payload over `maxBytes`, a `RangeError`.
 fn log_error(error: EventLogError) -> JsValue {
-    convert::type_error(&error.to_string())
+    match error {
+        EventLogError::PayloadTooLarge { .. } => convert::range_error(&error.to_string()),
+        _ => convert::type_error(&error.to_string()),
+    }
 }
 
 /// The factory's name rule: `"memory"`, `"disabled"` or `"unknown"` (memory, warn once).

@@ -2,7 +2,9 @@
 //! (src/core/redis/buffer.rs) behind one handle, plus the script helpers the REST client
 //! uses. `js/redis/event_buffer.js` does the I/O.
 
-use crate::core::redis::buffer::{self, AddEntry, AddOutcome, AddStatus, ConfigError, Plan, RedisBuffer};
+use crate::core::redis::buffer::{
+    self, AddEntry, AddOutcome, AddStatus, ConfigError, Plan, RedisBuffer,
+};
 use crate::core::redis::{self as redis, scripts, BadReply};
 use crate::wasm::{convert, payload};
 use serde::Serialize;
@@ -57,17 +59,34 @@ struct DrainView<'a> {
 }
 
 fn plan_to_js(plan: &Plan) -> Result<JsValue, JsValue> {
-    convert::to_js(&PlanView { script: plan.script.name(), keys: &plan.keys, args: &plan.args })
+    convert::to_js(&PlanView {
+        script: plan.script.name(),
+        keys: &plan.keys,
+        args: &plan.args,
+    })
 }
 
 /// A reply without the expected shape, to be lifted into a `RedisRestError`.
 fn bad_reply(error: BadReply) -> JsValue {
-    convert::tidepool_error("RedisRestError", "REDIS_BAD_RESPONSE", &error.to_string(), &[])
+    convert::tidepool_error(
+        "RedisRestError",
+        "REDIS_BAD_RESPONSE",
+        &error.to_string(),
+        &[],
+    )
 }
 
 fn reply_json(reply: &JsValue) -> Result<serde_json::Value, JsValue> {
     convert::json_from_js(reply).map_err(|not_json| {
-        bad_reply(BadReply::new(format!("{} is {}", if not_json.path.is_empty() { "the reply" } else { &not_json.path }, not_json.problem)))
+        bad_reply(BadReply::new(format!(
+            "{} is {}",
+            if not_json.path.is_empty() {
+                "the reply"
+            } else {
+                &not_json.path
+            },
+            not_json.problem
+        )))
     })
 }
 
@@ -82,8 +101,10 @@ impl RedisBufferCore {
         } else {
             convert::string_arg(&key_prefix, "keyPrefix")?
         };
-        let window = convert::optional_number(&window_seconds, "windowSeconds")?.unwrap_or(buffer::DEFAULT_WINDOW_SECONDS);
-        let buffer = RedisBuffer::new(&prefix, window).map_err(|error: ConfigError| convert::range_error(&error.to_string()))?;
+        let window = convert::optional_number(&window_seconds, "windowSeconds")?
+            .unwrap_or(buffer::DEFAULT_WINDOW_SECONDS);
+        let buffer = RedisBuffer::new(&prefix, window)
+            .map_err(|error: ConfigError| convert::range_error(&error.to_string()))?;
         Ok(RedisBufferCore { buffer })
     }
 
@@ -101,10 +122,18 @@ impl RedisBufferCore {
     /// at `now_seconds`: `[key, session, score, bound, json]`.
     pub fn entry(&self, value: JsValue, now_seconds: f64) -> Result<Vec<String>, JsValue> {
         if !now_seconds.is_finite() {
-            return Err(convert::range_error("the clock must read a finite number of seconds"));
+            return Err(convert::range_error(
+                "the clock must read a finite number of seconds",
+            ));
         }
         let parsed = payload::parse(value)?;
-        let AddEntry { key, session, score, bound, json } = self.buffer.entry(&parsed, now_seconds);
+        let AddEntry {
+            key,
+            session,
+            score,
+            bound,
+            json,
+        } = self.buffer.entry(&parsed, now_seconds);
         Ok(vec![key, session, score, bound, json])
     }
 
@@ -113,10 +142,21 @@ impl RedisBufferCore {
     pub fn add_plan(&self, batch_id: &str, entries: js_sys::Array) -> Result<JsValue, JsValue> {
         let mut decoded = Vec::with_capacity(entries.length() as usize);
         for entry in entries.iter() {
-            let parts: Vec<String> = js_sys::Array::from(&entry).iter().filter_map(|part| part.as_string()).collect();
+            let parts: Vec<String> = js_sys::Array::from(&entry)
+                .iter()
+                .filter_map(|part| part.as_string())
+                .collect();
             let [key, session, score, bound, json]: [String; 5] =
-                parts.try_into().map_err(|_| convert::type_error("an add entry is the 5 strings entry() returned"))?;
-            decoded.push(AddEntry { key, session, score, bound, json });
+                parts.try_into().map_err(|_| {
+                    convert::type_error("an add entry is the 5 strings entry() returned")
+                })?;
+            decoded.push(AddEntry {
+                key,
+                session,
+                score,
+                bound,
+                json,
+            });
         }
         plan_to_js(&self.buffer.add_plan(batch_id, &decoded))
     }
@@ -146,7 +186,8 @@ impl RedisBufferCore {
     /// One `{ status: 'replayed' | 'fenced', evicted, merged }` per fenced batch.
     #[wasm_bindgen(js_name = decodeFence)]
     pub fn decode_fence(&self, reply: JsValue, count: u32) -> Result<JsValue, JsValue> {
-        let outcomes = buffer::decode_fence(&reply_json(&reply)?, count as usize).map_err(bad_reply)?;
+        let outcomes =
+            buffer::decode_fence(&reply_json(&reply)?, count as usize).map_err(bad_reply)?;
         let views: Vec<OutcomeView> = outcomes.into_iter().map(OutcomeView::from).collect();
         convert::to_js(&views)
     }
@@ -161,7 +202,10 @@ impl RedisBufferCore {
             unreadable: drained
                 .unreadable
                 .iter()
-                .map(|u| UnreadableView { member: &u.member, problem: &u.problem })
+                .map(|u| UnreadableView {
+                    member: &u.member,
+                    problem: &u.problem,
+                })
                 .collect(),
         })
     }
@@ -183,7 +227,12 @@ pub fn redis_buffer_scripts() -> Result<JsValue, JsValue> {
         drain: &'static str,
         size: &'static str,
     }
-    convert::to_js(&Scripts { add: scripts::ADD, fence: scripts::FENCE, drain: scripts::DRAIN, size: scripts::SIZE })
+    convert::to_js(&Scripts {
+        add: scripts::ADD,
+        fence: scripts::FENCE,
+        drain: scripts::DRAIN,
+        size: scripts::SIZE,
+    })
 }
 
 /// The SHA-1 (lowercase hex) EVALSHA names `source` by.
@@ -195,5 +244,6 @@ pub fn redis_script_sha1(source: &str) -> String {
 /// A fresh random id for an add batch or a drain.
 #[wasm_bindgen(js_name = redisRandomId)]
 pub fn redis_random_id() -> Result<String, JsValue> {
-    redis::random_id().map_err(|_| convert::type_error("Web Crypto API (crypto.getRandomValues) is unavailable"))
+    redis::random_id()
+        .map_err(|_| convert::type_error("Web Crypto API (crypto.getRandomValues) is unavailable"))
 }

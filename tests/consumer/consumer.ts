@@ -13,7 +13,7 @@ import {
 } from 'tidepool';
 
 async function eventLog(): Promise<void> {
-  const options: EventLogOptions = { ttlSeconds: 60, maxEntries: 100, now: () => Date.now() / 1000 };
+  const options: EventLogOptions = { ttlSeconds: 60, maxEntries: 100, maxBytes: 1 << 20, now: () => Date.now() / 1000 };
   const log = new InMemoryEventLog(options);
   const event: LogEvent = log.append('turn.started', { turn: 1 });
   const plain: LogEvent = log.append('tool.invoked');
@@ -22,7 +22,7 @@ async function eventLog(): Promise<void> {
   const page: EventLogReadResult = log.read({ since: 0 });
   const firstId: number | null = page.firstId;
   const stats: EventLogStats = log.stats();
-  const bounds: number[] = [log.ttlSeconds, log.maxEntries, log.lastId, log.subscriberCount, log.clear()];
+  const bounds: number[] = [log.ttlSeconds, log.maxEntries, log.maxBytes, stats.evictedByBytes, stats.bytes, log.lastId, log.subscriberCount, log.clear()];
   const unsubscribe: () => void = log.subscribe((e: LogEvent) => void e.kind);
   unsubscribe();
   const factoryOptions: CreateEventLogOptions = { backend: 'off', maxEntries: 10 };

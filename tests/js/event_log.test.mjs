@@ -51,7 +51,9 @@ test('ids keep counting across size eviction and clear()', () => {
   assert.deepEqual(log.query(), []);
   assert.equal(log.append('tick').id, 6);
   assert.equal(log.lastId, 6);
-  assert.deepEqual(log.stats(), { appended: 6, evictedByTtl: 0, evictedBySize: 2, cleared: 3, resident: 1 });
+  assert.deepEqual(log.stats(), {
+    appended: 6, evictedByTtl: 0, evictedBySize: 2, evictedByBytes: 0, cleared: 3, resident: 1, bytes: 2,
+  });
 });
 
 test('TTL eviction is strict: an event exactly ttlSeconds old stays, older goes', () => {
@@ -187,6 +189,58 @@ test('bounds: getters, defaults, fallbacks with a warning, type errors', () => {
   assert.throws(() => new InMemoryEventLog({ ttlSeconds: '60' }), TypeError);
   assert.throws(() => new InMemoryEventLog({ now: 5 }), TypeError);
   assert.throws(() => new InMemoryEventLog(5), TypeError);
+});
+
+test('maxBytes: the oldest events go while the payloads hold more than maxBytes of JSON', () => {
+  const { log } = logAt({ maxBytes: 100 });
+  assert.equal(log.maxBytes, 100);
+  // `{"s":"…"}` is 8 bytes plus the string's UTF-8 bytes: 'é' counts 2, '🦀' 4.
+  const sized = (bytes) => ({ s: 'x'.repeat(bytes - 8) });
+  log.append('k', sized(30));
+  log.append('k', { s: 'é'.repeat(11) });  // 8 + 22 = 30
+  log.append('k', { s: '🦀'.repeat(5) + 'xx' });  // 8 + 22 = 30
+  assert.deepEqual(log.stats(), {
+    appended: 3, evictedByTtl: 0, evictedBySize: 0, evictedByBytes: 0, cleared: 0, resident: 3, bytes: 90,
+  });
+  log.append('k', sized(30));
+  assert.deepEqual(ids(log.query()), [2, 3, 4], 'exactly the oldest one went');
+  log.append('k', sized(100));
+  assert.deepEqual(ids(log.query()), [5], 'a payload of exactly maxBytes fits alone');
+  const stats = log.stats();
+  assert.equal(stats.evictedByBytes, 4);
+  assert.equal(stats.bytes, 100);
+  assert.equal(stats.appended, stats.evictedByTtl + stats.evictedBySize + stats.evictedByBytes + stats.cleared + stats.resident);
+  assert.equal(JSON.stringify(log.query()[0].payload).length, 100);
+});
+
+test('maxBytes: a payload larger than maxBytes is a RangeError; nothing stored, evicted or consumed', () => {
+  const { log } = logAt({ maxBytes: 100 });
+  log.append('k', { s: 'x'.repeat(50) });
+  const before = log.stats();
+  assert.throws(
+    () => log.append('k', { s: 'x'.repeat(93) }),
+    (error) => error instanceof RangeError && error.message === 'payload is 101 bytes as JSON, more than maxBytes (100)',
+  );
+  assert.throws(() => log.append('k', { s: 'é'.repeat(47) }), RangeError, '8 + 94 bytes: UTF-8, not UTF-16');
+  assert.deepEqual(log.stats(), before);
+  assert.deepEqual(ids(log.query()), [1]);
+  assert.equal(log.append('k', { s: 'x'.repeat(92) }).id, 2, 'no id consumed; 100 bytes fit');
+});
+
+test('maxBytes: default 64 MiB, fallbacks with a warning, type errors; the disabled log ignores it', () => {
+  assert.equal(new InMemoryEventLog().maxBytes, 64 * 1024 * 1024);
+  assert.equal(createEventLog({ maxBytes: 10 }).maxBytes, 10);
+  for (const bad of [0, -1, 2.5, NaN, Infinity]) {
+    let log;
+    const warnings = captureWarnings(() => (log = new InMemoryEventLog({ maxBytes: bad })));
+    assert.equal(log.maxBytes, 64 * 1024 * 1024, String(bad));
+    assert.equal(warnings.length, 1, String(bad));
+    assert.match(warnings[0], /maxBytes must be a positive integer, got .*; using the default 67108864/);
+  }
+  assert.throws(() => new InMemoryEventLog({ maxBytes: '100' }), /maxBytes must be a number, got "100"/);
+  const disabled = new DisabledEventLog({ maxBytes: 10 });
+  assert.equal(disabled.append('k', { s: 'x'.repeat(100) }).id, 1);
+  assert.equal(disabled.stats().evictedByBytes, 0);
 });
 
 test('methods are bound', () => {

@@ -685,7 +685,12 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
                     .slots
                     .positions()
                     .filter(|p| settled.binary_search(p).is_err());
-                settled.iter().copied().chain(unsettled).take(excess).collect()
+                settled
+                    .iter()
+                    .copied()
+                    .chain(unsettled)
+                    .take(excess)
+                    .collect()
             }
             Strategy::Random { .. } => {
                 let mut chosen = Vec::with_capacity(excess);

@@ -120,22 +120,14 @@ impl EnvelopeOptions {
 fn string(field: &str, value: FieldValue) -> Result<String, ActivityError> {
     match value {
         FieldValue::Json(Value::String(text)) => Ok(text),
-        other => Err(ActivityError::wrong_type(
-            field,
-            "a string",
-            other.kind(),
-        )),
+        other => Err(ActivityError::wrong_type(field, "a string", other.kind())),
     }
 }
 
 fn integer(field: &str, value: FieldValue) -> Result<i64, ActivityError> {
     match value {
         FieldValue::Json(number) => any_integer(&number, field),
-        bytes => Err(ActivityError::wrong_type(
-            field,
-            "a number",
-            bytes.kind(),
-        )),
+        bytes => Err(ActivityError::wrong_type(field, "a number", bytes.kind())),
     }
 }
 

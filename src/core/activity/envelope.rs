@@ -186,11 +186,7 @@ impl Envelope {
             match self.get(name) {
                 None | Some(FieldValue::Json(Value::Null | Value::String(_))) => {}
                 Some(other) => {
-                    return Err(ActivityError::wrong_type(
-                        name,
-                        "a string",
-                        other.kind(),
-                    ))
+                    return Err(ActivityError::wrong_type(name, "a string", other.kind()))
                 }
             }
         }

@@ -39,6 +39,7 @@ mod buffer_tests;
 #[cfg(test)]
 mod snapshot_tests;
 
+pub use crate::core::number::MAX_SAFE_INTEGER;
 pub use buffer::{
     ActivityBuffer, ActivityBufferOptions, ActivityStats, DuplicateCheck, DuplicateStatus,
     DEFAULT_DEDUP_WINDOW_S, DEFAULT_MAX_ITEMS,
@@ -50,7 +51,6 @@ pub use builder::{
 pub use constants::{is_terminal_stage, is_terminal_state};
 pub use envelope::{Envelope, FieldValue, BYTES_FIELDS_KEY, PAYLOAD_IS_B64_KEY};
 pub use error::ActivityError;
-pub use crate::core::number::MAX_SAFE_INTEGER;
 pub use json::integer_from_f64;
 pub use record::{Ack, ActivityRecord, Direction, RecordedEnvelope};
 pub use snapshot::{envelope_from_snapshot, envelope_to_snapshot, SNAPSHOT_VERSION};

@@ -216,11 +216,7 @@ impl Ack {
     /// error); `error_code` an integer.
     pub fn from_value(value: &Value) -> Result<Ack, ActivityError> {
         let Value::Object(map) = value else {
-            return Err(ActivityError::wrong_type(
-                "ack",
-                "an object",
-                kind(value),
-            ));
+            return Err(ActivityError::wrong_type("ack", "an object", kind(value)));
         };
         let ack_for_message_id = match map.get("ack_for_message_id") {
             Some(Value::String(id)) => id.as_str(),
@@ -251,13 +247,7 @@ impl Ack {
         let note = match map.get("note") {
             None | Some(Value::Null) => "",
             Some(Value::String(note)) => note.as_str(),
-            Some(other) => {
-                return Err(ActivityError::wrong_type(
-                    "note",
-                    "a string",
-                    kind(other),
-                ))
-            }
+            Some(other) => return Err(ActivityError::wrong_type("note", "a string", kind(other))),
         };
         // Borrowed until every field is checked: no copies to drop on an error.
         Ok(Ack {

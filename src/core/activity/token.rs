@@ -17,7 +17,10 @@ pub fn compute_idempotency_token(
 ) -> Result<String, ActivityError> {
     for (field, value) in [("producerId", producer_id), ("operation", operation)] {
         if value.contains('\n') {
-            return Err(ActivityError::invalid(field, "must not contain a line feed"));
+            return Err(ActivityError::invalid(
+                field,
+                "must not contain a line feed",
+            ));
         }
     }
     let digest = Sha256::new()

@@ -60,7 +60,9 @@ impl KeyIndex {
     #[cfg(test)]
     pub(crate) fn contains(&self, hash: u64, position: u64) -> bool {
         self.entries
-            .find(hash, |entry| entry.hash == hash && entry.position == position)
+            .find(hash, |entry| {
+                entry.hash == hash && entry.position == position
+            })
             .is_some()
     }
 
@@ -88,10 +90,9 @@ impl KeyIndex {
 
     /// Removes the entry `(hash, position)`, if any.
     pub(crate) fn remove(&mut self, hash: u64, position: u64) -> bool {
-        match self
-            .entries
-            .find_entry(hash, |entry| entry.hash == hash && entry.position == position)
-        {
+        match self.entries.find_entry(hash, |entry| {
+            entry.hash == hash && entry.position == position
+        }) {
             Ok(found) => {
                 found.remove();
                 true
@@ -113,8 +114,9 @@ impl KeyIndex {
 
     /// The entry `(hash, position)`.
     fn entry(&mut self, hash: u64, position: u64) -> Option<&mut Entry> {
-        self.entries
-            .find_mut(hash, |entry| entry.hash == hash && entry.position == position)
+        self.entries.find_mut(hash, |entry| {
+            entry.hash == hash && entry.position == position
+        })
     }
 }
 

@@ -166,4 +166,3 @@ pub fn format_sse_event(id: u64, kind: &str, data_json: &str) -> String {
         .replace('\n', "\ndata: ");
     format!("id: {id}\nevent: {kind}\ndata: {data}\n\n")
 }
-

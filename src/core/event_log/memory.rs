@@ -2,7 +2,7 @@ use std::collections::VecDeque;
 
 use super::{
     missed_count, next_since, validate_kind, validate_now, Event, EventLogBackend, EventLogConfig,
-    EventLogError, EventLogStats, Events, ReadResult,
+    EventLogError, EventLogStats, Events, PayloadBytes, ReadResult,
 };
 
 /// An append-and-query event log held in memory.
@@ -10,8 +10,12 @@ use super::{
 /// Invariants:
 /// - **Eviction is the load-bearing invariant.** Every `append`, `query`, `read` and `evict`
 ///   first drops events older than the TTL (`timestamp < now - ttl_seconds`, strict: an event
-///   exactly `ttl_seconds` old stays), then the oldest while more than `max_entries` remain.
-///   Memory is bounded by `max_entries` however long the log lives.
+///   exactly `ttl_seconds` old stays), then the oldest while more than `max_entries` remain,
+///   then the oldest while the resident payloads hold more than `max_bytes` of JSON
+///   ([`PayloadBytes`]; JetStream's MaxBytes). Memory is bounded by both however long the log
+///   lives, and each eviction is counted under the bound that caused it.
+/// - A payload larger than `max_bytes` by itself is refused before anything changes, so the
+///   newest event always survives the eviction its append runs.
 /// - **Ids survive eviction.** The first append gets id 1, each append the next id. Neither
 ///   eviction nor `clear()` resets the counter, so a reader's cursor stays meaningful after the
 ///   event it points to is gone.
@@ -26,21 +30,26 @@ use super::{
 #[derive(Debug, Clone)]
 pub struct InMemoryEventLog<P = serde_json::Value> {
     events: VecDeque<Event<P>>,
+    /// The sum of `payload_bytes()` over `events`; at most `max_bytes` after every evicting call.
+    bytes: u64,
     last_id: u64,
     config: EventLogConfig,
     stats: EventLogStats,
 }
 
-impl<P> Default for InMemoryEventLog<P> {
+impl<P: PayloadBytes> Default for InMemoryEventLog<P> {
     fn default() -> Self {
         Self::new(EventLogConfig::default())
     }
 }
 
-impl<P> InMemoryEventLog<P> {
+/// `P::payload_bytes` is called once per append and once per evicted event: it should be O(1)
+/// for the stored form (it is for JSON text).
+impl<P: PayloadBytes> InMemoryEventLog<P> {
     pub fn new(config: EventLogConfig) -> Self {
         InMemoryEventLog {
             events: VecDeque::new(),
+            bytes: 0,
             last_id: 0,
             config,
             stats: EventLogStats::default(),
@@ -57,6 +66,15 @@ impl<P> InMemoryEventLog<P> {
 
     pub fn max_entries(&self) -> usize {
         self.config.max_entries()
+    }
+
+    pub fn max_bytes(&self) -> usize {
+        self.config.max_bytes()
+    }
+
+    /// The JSON bytes of the resident payloads, as of the last evicting call.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
     }
 
     /// Resident events as of the last evicting call.
@@ -83,11 +101,19 @@ impl<P> InMemoryEventLog<P> {
     }
 
     /// Appends `kind`/`payload` stamped `now`, evicts, and returns the stored event (always
-    /// resident after eviction: it is the newest and `max_entries >= 1`). On error nothing
-    /// changes and no id is consumed.
+    /// resident after eviction: it is the newest, `max_entries >= 1` and its payload fits in
+    /// `max_bytes`). On error nothing changes and no id is consumed.
     pub fn append(&mut self, kind: &str, payload: P, now: f64) -> Result<&Event<P>, EventLogError> {
         validate_kind(kind)?;
         validate_now(now)?;
+        let bytes = payload.payload_bytes();
+        if bytes > self.config.max_bytes() {
+            return Err(EventLogError::PayloadTooLarge {
+                bytes,
+                max_bytes: self.config.max_bytes(),
+            });
+        }
+        self.bytes += bytes as u64;
         self.last_id += 1;
         self.stats.appended += 1;
         self.events.push_back(Event {
@@ -146,6 +172,7 @@ impl<P> InMemoryEventLog<P> {
     pub fn clear(&mut self) -> usize {
         let dropped = self.events.len();
         self.events.clear();
+        self.bytes = 0;
         self.stats.cleared += dropped as u64;
         dropped
     }
@@ -154,14 +181,29 @@ impl<P> InMemoryEventLog<P> {
         let cutoff = now - self.config.ttl_seconds();
         let mut expired = 0;
         while self.events.front().is_some_and(|e| e.timestamp < cutoff) {
-            self.events.pop_front();
+            self.pop_oldest();
             expired += 1;
         }
         let excess = self.events.len().saturating_sub(self.config.max_entries());
-        self.events.drain(..excess);
+        for _ in 0..excess {
+            self.pop_oldest();
+        }
+        let mut over_bytes = 0;
+        while self.bytes > self.config.max_bytes() as u64 && !self.events.is_empty() {
+            self.pop_oldest();
+            over_bytes += 1;
+        }
         self.stats.evicted_by_ttl += expired as u64;
         self.stats.evicted_by_size += excess as u64;
-        expired + excess
+        self.stats.evicted_by_bytes += over_bytes;
+        expired + excess + over_bytes as usize
+    }
+
+    /// Drops the oldest event, keeping `bytes` in step.
+    fn pop_oldest(&mut self) {
+        if let Some(event) = self.events.pop_front() {
+            self.bytes -= event.payload.payload_bytes() as u64;
+        }
     }
 
     /// The resident events after `since`, capped by `limit`; no eviction.
@@ -192,7 +234,7 @@ impl<P> InMemoryEventLog<P> {
     }
 }
 
-impl<P: Clone> EventLogBackend<P> for InMemoryEventLog<P> {
+impl<P: Clone + PayloadBytes> EventLogBackend<P> for InMemoryEventLog<P> {
     fn append(&mut self, kind: &str, payload: P, now: f64) -> Result<Event<P>, EventLogError> {
         InMemoryEventLog::append(self, kind, payload, now).cloned()
     }

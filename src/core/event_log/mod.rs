@@ -2,8 +2,9 @@
 //! eviction, and cursor reads.
 //!
 //! Time is injected: every operation that evicts takes `now` in seconds since the epoch
-//! (`Date.now() / 1000` shape), so this module never reads a clock. Payloads are generic; the
-//! bindings use `serde_json::Value`.
+//! (`Date.now() / 1000` shape), so this module never reads a clock. Payloads are generic over
+//! [`PayloadBytes`] (their size as JSON, for `max_bytes`); the bindings store a
+//! [`SizedPayload`] of `serde_json::Value`.
 //!
 //! - [`InMemoryEventLog`] stores events; [`DisabledEventLog`] stores nothing. Both implement
 //!   [`EventLogBackend`].
@@ -28,6 +29,68 @@ pub use memory::InMemoryEventLog;
 pub const DEFAULT_TTL_SECONDS: f64 = 3600.0;
 /// Default `maxEntries`.
 pub const DEFAULT_MAX_ENTRIES: usize = 10_000;
+/// Default `maxBytes`: 64 MiB of payload JSON.
+pub const DEFAULT_MAX_BYTES: usize = 64 << 20;
+
+/// The size a payload counts against `max_bytes`: the length in bytes of its JSON text, as the
+/// log stores it (UTF-8, no whitespace).
+pub trait PayloadBytes {
+    fn payload_bytes(&self) -> usize;
+}
+
+/// Measured by writing the compact JSON to a counter (nothing is allocated): O(size), once per
+/// call. Store a [`SizedPayload`] to measure once per append.
+impl PayloadBytes for serde_json::Value {
+    fn payload_bytes(&self) -> usize {
+        struct Counter(usize);
+        impl std::io::Write for Counter {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0 += buf.len();
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut counter = Counter(0);
+        // A `Value` always serializes (its map keys are strings), and the counter never fails.
+        let _ = serde_json::to_writer(&mut counter, self);
+        counter.0
+    }
+}
+
+/// A payload with its JSON size measured once, so that eviction reads it in O(1). Serializes
+/// as the payload alone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SizedPayload<P> {
+    payload: P,
+    bytes: usize,
+}
+
+impl<P: PayloadBytes> SizedPayload<P> {
+    pub fn new(payload: P) -> Self {
+        let bytes = payload.payload_bytes();
+        SizedPayload { payload, bytes }
+    }
+}
+
+impl<P> SizedPayload<P> {
+    pub fn get(&self) -> &P {
+        &self.payload
+    }
+}
+
+impl<P> PayloadBytes for SizedPayload<P> {
+    fn payload_bytes(&self) -> usize {
+        self.bytes
+    }
+}
+
+impl<P: Serialize> Serialize for SizedPayload<P> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.payload.serialize(serializer)
+    }
+}
 
 /// One log entry. Serializes to exactly `{ "id", "timestamp", "kind", "payload" }`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -54,6 +117,10 @@ pub enum EventLogError {
     /// `now` (the clock reading) was NaN or infinite.
     #[error("now() must return a finite number of seconds, got {}", describe::number(*.0))]
     NonFiniteTime(f64),
+    /// The payload alone is larger than `max_bytes`: storing it would evict everything and still
+    /// break the bound.
+    #[error("payload is {bytes} bytes as JSON, more than maxBytes ({max_bytes})")]
+    PayloadTooLarge { bytes: usize, max_bytes: usize },
 }
 
 impl EventLogError {
@@ -62,6 +129,7 @@ impl EventLogError {
         match self {
             EventLogError::EmptyKind => "INVALID_KIND",
             EventLogError::NonFiniteTime(_) => "INVALID_TIME",
+            EventLogError::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
         }
     }
 
@@ -70,6 +138,7 @@ impl EventLogError {
         match self {
             EventLogError::EmptyKind => "kind",
             EventLogError::NonFiniteTime(_) => "now",
+            EventLogError::PayloadTooLarge { .. } => "payload",
         }
     }
 }
@@ -92,13 +161,14 @@ pub(crate) fn validate_now(now: f64) -> Result<(), EventLogError> {
 
 /// Eviction bounds of an [`InMemoryEventLog`].
 ///
-/// Invariant: `ttl_seconds` is finite and > 0, `max_entries` >= 1. The fields are private so
-/// that the only ways in are [`Default`] and [`EventLogConfig::sanitized`]; a misconfigured
-/// bound must not silently lose events.
+/// Invariant: `ttl_seconds` is finite and > 0, `max_entries` >= 1, `max_bytes` >= 1. The
+/// fields are private so that the only ways in are [`Default`] and
+/// [`EventLogConfig::sanitized`]; a misconfigured bound must not silently lose events.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EventLogConfig {
     ttl_seconds: f64,
     max_entries: usize,
+    max_bytes: usize,
 }
 
 impl Default for EventLogConfig {
@@ -106,6 +176,7 @@ impl Default for EventLogConfig {
         EventLogConfig {
             ttl_seconds: DEFAULT_TTL_SECONDS,
             max_entries: DEFAULT_MAX_ENTRIES,
+            max_bytes: DEFAULT_MAX_BYTES,
         }
     }
 }
@@ -113,11 +184,13 @@ impl Default for EventLogConfig {
 impl EventLogConfig {
     /// Builds a config from the user's options as JS numbers. `None` means "not given" and takes
     /// the default silently. A given value that is zero, negative, NaN or infinite, or a
-    /// `max_entries` that is not a whole number, also takes the default and is reported in the
-    /// returned list so the caller can warn. A `max_entries` above `usize::MAX` saturates.
+    /// `max_entries` / `max_bytes` that is not a whole number, also takes the default and is
+    /// reported in the returned list so the caller can warn. A count above `usize::MAX`
+    /// saturates.
     pub fn sanitized(
         ttl_seconds: Option<f64>,
         max_entries: Option<f64>,
+        max_bytes: Option<f64>,
     ) -> (EventLogConfig, Vec<ConfigFallback>) {
         let mut config = EventLogConfig::default();
         let mut fallbacks = Vec::new();
@@ -131,15 +204,20 @@ impl EventLogConfig {
                 });
             }
         }
-        if let Some(max) = max_entries {
+        for (given, field, bound) in [
+            (
+                max_entries,
+                ConfigField::MaxEntries,
+                &mut config.max_entries,
+            ),
+            (max_bytes, ConfigField::MaxBytes, &mut config.max_bytes),
+        ] {
+            let Some(max) = given else { continue };
             if max.is_finite() && max >= 1.0 && max.fract() == 0.0 {
                 // `as` saturates at usize::MAX, which is what we want on wasm32.
-                config.max_entries = max as usize;
+                *bound = max as usize;
             } else {
-                fallbacks.push(ConfigFallback {
-                    field: ConfigField::MaxEntries,
-                    value: max,
-                });
+                fallbacks.push(ConfigFallback { field, value: max });
             }
         }
         (config, fallbacks)
@@ -152,6 +230,10 @@ impl EventLogConfig {
     pub fn max_entries(&self) -> usize {
         self.max_entries
     }
+
+    pub fn max_bytes(&self) -> usize {
+        self.max_bytes
+    }
 }
 
 /// Which option [`EventLogConfig::sanitized`] replaced.
@@ -159,6 +241,7 @@ impl EventLogConfig {
 pub enum ConfigField {
     TtlSeconds,
     MaxEntries,
+    MaxBytes,
 }
 
 impl ConfigField {
@@ -167,6 +250,7 @@ impl ConfigField {
         match self {
             ConfigField::TtlSeconds => "ttlSeconds",
             ConfigField::MaxEntries => "maxEntries",
+            ConfigField::MaxBytes => "maxBytes",
         }
     }
 }
@@ -184,6 +268,7 @@ impl fmt::Display for ConfigFallback {
         let (requirement, default) = match self.field {
             ConfigField::TtlSeconds => ("a positive finite number", DEFAULT_TTL_SECONDS),
             ConfigField::MaxEntries => ("a positive integer", DEFAULT_MAX_ENTRIES as f64),
+            ConfigField::MaxBytes => ("a positive integer", DEFAULT_MAX_BYTES as f64),
         };
         write!(
             f,
@@ -198,12 +283,17 @@ impl fmt::Display for ConfigFallback {
 
 /// Counters over the lifetime of a log, so that nothing is lost silently.
 ///
-/// For an [`InMemoryEventLog`]: `appended == evicted_by_ttl + evicted_by_size + cleared + len()`.
+/// For an [`InMemoryEventLog`]:
+/// `appended == evicted_by_ttl + evicted_by_size + evicted_by_bytes + cleared + len()`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventLogStats {
     pub appended: u64,
     pub evicted_by_ttl: u64,
+    /// Evicted because more than `max_entries` were resident.
     pub evicted_by_size: u64,
+    /// Evicted because the resident payloads held more than `max_bytes` of JSON.
+    #[serde(default)]
+    pub evicted_by_bytes: u64,
     /// Events dropped by `clear()`.
     pub cleared: u64,
 }

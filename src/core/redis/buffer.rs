@@ -91,7 +91,11 @@ impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ConfigError::Prefix(error) => error.fmt(f),
-            ConfigError::Window(value) => write!(f, "windowSeconds must be a finite number above 0, got {}", redis_number(*value)),
+            ConfigError::Window(value) => write!(
+                f,
+                "windowSeconds must be a finite number above 0, got {}",
+                redis_number(*value)
+            ),
         }
     }
 }
@@ -166,7 +170,10 @@ impl RedisBuffer {
         if !window_seconds.is_finite() || window_seconds <= 0.0 {
             return Err(ConfigError::Window(window_seconds));
         }
-        Ok(RedisBuffer { keys, window_seconds })
+        Ok(RedisBuffer {
+            keys,
+            window_seconds,
+        })
     }
 
     pub fn keys(&self) -> &KeyLayout {
@@ -206,7 +213,11 @@ impl RedisBuffer {
             args.push(entry.bound.clone());
             args.push(entry.json.clone());
         }
-        Plan { script: Script::Add, keys, args }
+        Plan {
+            script: Script::Add,
+            keys,
+            args,
+        }
     }
 
     /// The fence of add batches whose outcome is unknown.
@@ -267,7 +278,9 @@ fn parse_score(text: &str) -> Option<f64> {
     match text {
         "inf" | "+inf" => Some(f64::INFINITY),
         "-inf" => Some(f64::NEG_INFINITY),
-        _ => serde_json::from_str::<Value>(text.strip_prefix('+').unwrap_or(text)).ok()?.as_f64(),
+        _ => serde_json::from_str::<Value>(text.strip_prefix('+').unwrap_or(text))
+            .ok()?
+            .as_f64(),
     }
 }
 
@@ -279,9 +292,10 @@ fn json_text(value: &Value) -> String {
 
 /// The reply of the add script.
 pub fn decode_add(reply: &Value) -> Result<AddOutcome, BadReply> {
-    let items = reply.as_array().filter(|items| items.len() == 3).ok_or_else(|| {
-        BadReply::new("the add script returns {status, evicted, merged}")
-    })?;
+    let items = reply
+        .as_array()
+        .filter(|items| items.len() == 3)
+        .ok_or_else(|| BadReply::new("the add script returns {status, evicted, merged}"))?;
     outcome(&items[0], &items[1], &items[2])
 }
 
@@ -290,7 +304,11 @@ pub fn decode_fence(reply: &Value, count: usize) -> Result<Vec<AddOutcome>, BadR
     let items = reply
         .as_array()
         .filter(|items| items.len() == 3 * count)
-        .ok_or_else(|| BadReply::new(format!("the fence script returns 3 integers for each of {count} batches")))?;
+        .ok_or_else(|| {
+            BadReply::new(format!(
+                "the fence script returns 3 integers for each of {count} batches"
+            ))
+        })?;
     let mut outcomes = Vec::with_capacity(count);
     for triple in items.chunks(3) {
         let found = outcome(&triple[0], &triple[1], &triple[2])?;
@@ -307,10 +325,23 @@ fn outcome(status: &Value, evicted: &Value, merged: &Value) -> Result<AddOutcome
         Some(0) => AddStatus::Applied,
         Some(1) => AddStatus::Replayed,
         Some(2) => AddStatus::Fenced,
-        _ => return Err(BadReply::new(format!("unknown add status {}", json_text(status)))),
+        _ => {
+            return Err(BadReply::new(format!(
+                "unknown add status {}",
+                json_text(status)
+            )))
+        }
     };
-    let count = |value: &Value| value.as_u64().ok_or_else(|| BadReply::new(format!("expected a count, got {}", json_text(value))));
-    Ok(AddOutcome { status, evicted: count(evicted)?, merged: count(merged)? })
+    let count = |value: &Value| {
+        value
+            .as_u64()
+            .ok_or_else(|| BadReply::new(format!("expected a count, got {}", json_text(value))))
+    };
+    Ok(AddOutcome {
+        status,
+        evicted: count(evicted)?,
+        merged: count(merged)?,
+    })
 }
 
 /// The reply of the drain script: events read back and put in order.
@@ -329,25 +360,52 @@ pub fn decode_drain(reply: &Value) -> Result<Drained, BadReply> {
     let mut events = Vec::with_capacity(pairs.len() / 2);
     let mut unreadable = Vec::new();
     for pair in pairs.chunks(2) {
-        let member = pair[0].as_str().ok_or_else(|| BadReply::new(format!("a member must be a string, got {}", json_text(&pair[0]))))?;
-        let score = pair[1]
-            .as_str()
-            .and_then(parse_score)
-            .ok_or_else(|| BadReply::new(format!("a score must be a number as text, got {}", json_text(&pair[1]))))?;
+        let member = pair[0].as_str().ok_or_else(|| {
+            BadReply::new(format!(
+                "a member must be a string, got {}",
+                json_text(&pair[0])
+            ))
+        })?;
+        let score = pair[1].as_str().and_then(parse_score).ok_or_else(|| {
+            BadReply::new(format!(
+                "a score must be a number as text, got {}",
+                json_text(&pair[1])
+            ))
+        })?;
         match decode_member(member) {
-            Ok(payload) => events.push(DrainedEvent { score, member: member.to_string(), payload }),
-            Err(problem) => unreadable.push(Unreadable { member: member.to_string(), problem: problem.to_string() }),
+            Ok(payload) => events.push(DrainedEvent {
+                score,
+                member: member.to_string(),
+                payload,
+            }),
+            Err(problem) => unreadable.push(Unreadable {
+                member: member.to_string(),
+                problem: problem.to_string(),
+            }),
         }
     }
     // Stable: equal (score, member) pairs cannot occur (members of one session are unique,
     // and members of different sessions differ in their JSON's session_id).
-    events.sort_by(|a, b| a.score.total_cmp(&b.score).then_with(|| a.member.as_bytes().cmp(b.member.as_bytes())));
-    Ok(Drained { replayed, events, unreadable })
+    events.sort_by(|a, b| {
+        a.score
+            .total_cmp(&b.score)
+            .then_with(|| a.member.as_bytes().cmp(b.member.as_bytes()))
+    });
+    Ok(Drained {
+        replayed,
+        events,
+        unreadable,
+    })
 }
 
 /// The reply of the size script.
 pub fn decode_size(reply: &Value) -> Result<u64, BadReply> {
-    reply.as_u64().ok_or_else(|| BadReply::new(format!("the size script returns a count, got {}", json_text(reply))))
+    reply.as_u64().ok_or_else(|| {
+        BadReply::new(format!(
+            "the size script returns a count, got {}",
+            json_text(reply)
+        ))
+    })
 }
 
 #[cfg(test)]
@@ -366,31 +424,66 @@ mod tests {
 
     #[test]
     fn configuration_is_checked() {
-        assert!(matches!(RedisBuffer::new("", 1.0), Err(ConfigError::Prefix(PrefixError::Empty))));
-        assert!(matches!(RedisBuffer::new("a:b", 1.0), Err(ConfigError::Prefix(_))));
+        assert!(matches!(
+            RedisBuffer::new("", 1.0),
+            Err(ConfigError::Prefix(PrefixError::Empty))
+        ));
+        assert!(matches!(
+            RedisBuffer::new("a:b", 1.0),
+            Err(ConfigError::Prefix(_))
+        ));
         for window in [0.0, -1.0, f64::NAN, f64::INFINITY] {
-            assert!(matches!(RedisBuffer::new("a", window), Err(ConfigError::Window(_))), "{window}");
+            assert!(
+                matches!(RedisBuffer::new("a", window), Err(ConfigError::Window(_))),
+                "{window}"
+            );
         }
         assert_eq!(RedisBuffer::new("a", 0.5).unwrap().window_seconds(), 0.5);
     }
 
     #[test]
     fn score_is_forwarded_at_or_now_when_zero() {
-        assert_eq!(score_of(&payload(json!({ "type": "summary", "forwarded_at": 50.25 })), 99.0), 50.25);
+        assert_eq!(
+            score_of(
+                &payload(json!({ "type": "summary", "forwarded_at": 50.25 })),
+                99.0
+            ),
+            50.25
+        );
         assert_eq!(score_of(&payload(json!({ "type": "summary" })), 99.0), 99.0);
-        assert_eq!(score_of(&payload(json!({ "type": "summary", "forwarded_at": 0 })), 99.0), 99.0);
-        assert_eq!(score_of(&payload(json!({ "type": "actions", "forwarded_at": -3 })), 99.0), -3.0);
+        assert_eq!(
+            score_of(
+                &payload(json!({ "type": "summary", "forwarded_at": 0 })),
+                99.0
+            ),
+            99.0
+        );
+        assert_eq!(
+            score_of(
+                &payload(json!({ "type": "actions", "forwarded_at": -3 })),
+                99.0
+            ),
+            -3.0
+        );
     }
 
     #[test]
     fn entries_carry_session_score_exclusive_window_bound_and_json() {
-        let entry = buffer().entry(&payload(json!({ "type": "summary", "session_id": "s1", "forwarded_at": 1732190000.123 })), 5.0);
+        let entry = buffer().entry(
+            &payload(
+                json!({ "type": "summary", "session_id": "s1", "forwarded_at": 1732190000.123 }),
+            ),
+            5.0,
+        );
         assert_eq!(entry.key, "autoplay:sdk:buffer:svc:s1");
         assert_eq!(entry.session, "s1");
         assert_eq!(entry.score, "1732190000.123");
         assert_eq!(entry.bound, format!("({}", 1732190000.123 - 120.0));
         assert!(entry.json.starts_with(r#"{"type":"summary""#));
-        let none = buffer().entry(&payload(json!({ "type": "actions", "session_id": "" })), 7.5);
+        let none = buffer().entry(
+            &payload(json!({ "type": "actions", "session_id": "" })),
+            7.5,
+        );
         assert_eq!(none.key, "autoplay:sdk:buffer:svc:_nosession");
         assert_eq!(none.session, "_nosession");
         assert_eq!(none.score, "7.5");
@@ -402,7 +495,11 @@ mod tests {
         for value in [1732190000.1234567, 0.1, 1e21, 5e-324, -0.0, 7.0] {
             let text = redis_number(value);
             // Redis reads scores with strtod, as Rust's parser reads this text.
-            assert_eq!(text.parse::<f64>().unwrap().to_bits(), value.to_bits(), "{text}");
+            assert_eq!(
+                text.parse::<f64>().unwrap().to_bits(),
+                value.to_bits(),
+                "{text}"
+            );
         }
         assert_eq!(redis_number(1732190000.5), "1732190000.5");
     }
@@ -423,42 +520,105 @@ mod tests {
     #[test]
     fn add_plan_lists_keys_and_args_in_the_scripts_order() {
         let b = buffer();
-        let e1 = b.entry(&payload(json!({ "type": "summary", "session_id": "a", "forwarded_at": 1 })), 0.0);
-        let e2 = b.entry(&payload(json!({ "type": "summary", "forwarded_at": 2 })), 0.0);
+        let e1 = b.entry(
+            &payload(json!({ "type": "summary", "session_id": "a", "forwarded_at": 1 })),
+            0.0,
+        );
+        let e2 = b.entry(
+            &payload(json!({ "type": "summary", "forwarded_at": 2 })),
+            0.0,
+        );
         let plan = b.add_plan("B", &[e1.clone(), e2.clone()]);
         assert_eq!(plan.script, Script::Add);
-        assert_eq!(plan.keys, vec![
-            "autoplay:sdk:sessions:svc".to_string(), "autoplay:sdk:seq:svc".into(), "autoplay:sdk:batch:svc:B".into(),
-            e1.key.clone(), e2.key.clone(),
-        ]);
-        assert_eq!(plan.args, vec![
-            BATCH_KEY_SECONDS.to_string(),
-            e1.session, e1.score, e1.bound, e1.json,
-            e2.session, e2.score, e2.bound, e2.json,
-        ]);
+        assert_eq!(
+            plan.keys,
+            vec![
+                "autoplay:sdk:sessions:svc".to_string(),
+                "autoplay:sdk:seq:svc".into(),
+                "autoplay:sdk:batch:svc:B".into(),
+                e1.key.clone(),
+                e2.key.clone(),
+            ]
+        );
+        assert_eq!(
+            plan.args,
+            vec![
+                BATCH_KEY_SECONDS.to_string(),
+                e1.session,
+                e1.score,
+                e1.bound,
+                e1.json,
+                e2.session,
+                e2.score,
+                e2.bound,
+                e2.json,
+            ]
+        );
     }
 
     #[test]
     fn drain_fence_and_size_plans() {
         let b = buffer();
         let drain = b.drain_plan("D2", &["D1".to_string()]);
-        assert_eq!(drain.keys, vec!["autoplay:sdk:sessions:svc", "autoplay:sdk:drain:svc:D2", "autoplay:sdk:drain:svc:D1"]);
-        assert_eq!(drain.args, vec!["autoplay:sdk:buffer:svc:".to_string(), DRAIN_KEY_SECONDS.to_string()]);
+        assert_eq!(
+            drain.keys,
+            vec![
+                "autoplay:sdk:sessions:svc",
+                "autoplay:sdk:drain:svc:D2",
+                "autoplay:sdk:drain:svc:D1"
+            ]
+        );
+        assert_eq!(
+            drain.args,
+            vec![
+                "autoplay:sdk:buffer:svc:".to_string(),
+                DRAIN_KEY_SECONDS.to_string()
+            ]
+        );
         let fence = b.fence_plan(&["x".to_string(), "y".to_string()]);
-        assert_eq!(fence.keys, vec!["autoplay:sdk:batch:svc:x", "autoplay:sdk:batch:svc:y"]);
+        assert_eq!(
+            fence.keys,
+            vec!["autoplay:sdk:batch:svc:x", "autoplay:sdk:batch:svc:y"]
+        );
         assert_eq!(b.size_plan().keys, vec!["autoplay:sdk:sessions:svc"]);
     }
 
     #[test]
     fn add_and_fence_replies() {
-        assert_eq!(decode_add(&json!([0, 2, 0])).unwrap(), AddOutcome { status: AddStatus::Applied, evicted: 2, merged: 0 });
-        assert_eq!(decode_add(&json!([1, 0, 1])).unwrap().status, AddStatus::Replayed);
-        assert_eq!(decode_add(&json!([2, 0, 0])).unwrap().status, AddStatus::Fenced);
-        for bad in [json!(null), json!([0, 1]), json!([7, 0, 0]), json!([0, "1", 0]), json!("OK")] {
+        assert_eq!(
+            decode_add(&json!([0, 2, 0])).unwrap(),
+            AddOutcome {
+                status: AddStatus::Applied,
+                evicted: 2,
+                merged: 0
+            }
+        );
+        assert_eq!(
+            decode_add(&json!([1, 0, 1])).unwrap().status,
+            AddStatus::Replayed
+        );
+        assert_eq!(
+            decode_add(&json!([2, 0, 0])).unwrap().status,
+            AddStatus::Fenced
+        );
+        for bad in [
+            json!(null),
+            json!([0, 1]),
+            json!([7, 0, 0]),
+            json!([0, "1", 0]),
+            json!("OK"),
+        ] {
             assert!(decode_add(&bad).is_err(), "{bad}");
         }
         let outcomes = decode_fence(&json!([1, 3, 0, 2, 0, 0]), 2).unwrap();
-        assert_eq!(outcomes[0], AddOutcome { status: AddStatus::Replayed, evicted: 3, merged: 0 });
+        assert_eq!(
+            outcomes[0],
+            AddOutcome {
+                status: AddStatus::Replayed,
+                evicted: 3,
+                merged: 0
+            }
+        );
         assert_eq!(outcomes[1].status, AddStatus::Fenced);
         assert!(decode_fence(&json!([1, 3, 0]), 2).is_err());
         assert!(decode_fence(&json!([0, 0, 0]), 1).is_err());
@@ -474,33 +634,58 @@ mod tests {
     fn drains_are_chronological_with_ties_in_arrival_order() {
         // Sessions come back from Redis in any order; within a score, tidepool's arrival
         // counter (the member prefix) decides.
-        let reply = json!([0,
-            member("00000003", "c", "s2"), "10",
-            member("00000001", "a", "s2"), "10",
-            member("00000004", "d", "s1"), "5.5",
-            member("00000002", "b", "s1"), "10",
-            member("00000005", "e", "s1"), "1e1",
+        let reply = json!([
+            0,
+            member("00000003", "c", "s2"),
+            "10",
+            member("00000001", "a", "s2"),
+            "10",
+            member("00000004", "d", "s1"),
+            "5.5",
+            member("00000002", "b", "s1"),
+            "10",
+            member("00000005", "e", "s1"),
+            "1e1",
         ]);
         let drained = decode_drain(&reply).unwrap();
         assert!(!drained.replayed);
-        let order: Vec<&str> = drained.events.iter().map(|e| match &e.payload {
-            Payload::Summary(s) => s.summary.as_str(),
-            _ => unreachable!(),
-        }).collect();
+        let order: Vec<&str> = drained
+            .events
+            .iter()
+            .map(|e| match &e.payload {
+                Payload::Summary(s) => s.summary.as_str(),
+                _ => unreachable!(),
+            })
+            .collect();
         assert_eq!(order, ["d", "a", "b", "c", "e"]);
         assert!(drained.unreadable.is_empty());
     }
 
     #[test]
     fn drains_report_unreadable_members_and_reject_bad_shapes() {
-        let drained = decode_drain(&json!([1, "12345678:{broken", "1", member("00000001", "ok", "s"), "2"])).unwrap();
+        let drained = decode_drain(&json!([
+            1,
+            "12345678:{broken",
+            "1",
+            member("00000001", "ok", "s"),
+            "2"
+        ]))
+        .unwrap();
         assert!(drained.replayed);
         assert_eq!(drained.events.len(), 1);
         assert_eq!(drained.unreadable.len(), 1);
         assert_eq!(drained.unreadable[0].member, "12345678:{broken");
         assert!(drained.unreadable[0].problem.starts_with("not JSON"));
         assert_eq!(decode_drain(&json!([0])).unwrap().events.len(), 0);
-        for bad in [json!([]), json!([0, "m"]), json!([0, 1, "2"]), json!([0, "m", 2]), json!([0, "m", "x"]), json!([3]), json!({})] {
+        for bad in [
+            json!([]),
+            json!([0, "m"]),
+            json!([0, 1, "2"]),
+            json!([0, "m", 2]),
+            json!([0, "m", "x"]),
+            json!([3]),
+            json!({}),
+        ] {
             assert!(decode_drain(&bad).is_err(), "{bad}");
         }
     }

@@ -57,7 +57,9 @@ impl KeyLayout {
         if prefix.contains(':') {
             return Err(PrefixError::ContainsColon(prefix.to_string()));
         }
-        Ok(KeyLayout { prefix: prefix.to_string() })
+        Ok(KeyLayout {
+            prefix: prefix.to_string(),
+        })
     }
 
     pub fn prefix(&self) -> &str {
@@ -112,7 +114,10 @@ mod tests {
         let keys = KeyLayout::new("default").unwrap();
         assert_eq!(keys.sessions(), "autoplay:sdk:sessions:default");
         assert_eq!(keys.buffer("ps_1"), "autoplay:sdk:buffer:default:ps_1");
-        assert_eq!(keys.buffer(NO_SESSION), "autoplay:sdk:buffer:default:_nosession");
+        assert_eq!(
+            keys.buffer(NO_SESSION),
+            "autoplay:sdk:buffer:default:_nosession"
+        );
         assert_eq!(keys.buffer_base(), "autoplay:sdk:buffer:default:");
         assert_eq!(keys.sequence(), "autoplay:sdk:seq:default");
         assert_eq!(keys.batch("b1"), "autoplay:sdk:batch:default:b1");
@@ -122,11 +127,19 @@ mod tests {
     #[test]
     fn prefixes_that_could_overlap_are_refused() {
         assert_eq!(KeyLayout::new(""), Err(PrefixError::Empty));
-        assert_eq!(KeyLayout::new("a:b"), Err(PrefixError::ContainsColon("a:b".into())));
-        assert_eq!(KeyLayout::new(":"), Err(PrefixError::ContainsColon(":".into())));
+        assert_eq!(
+            KeyLayout::new("a:b"),
+            Err(PrefixError::ContainsColon("a:b".into()))
+        );
+        assert_eq!(
+            KeyLayout::new(":"),
+            Err(PrefixError::ContainsColon(":".into()))
+        );
         assert!(KeyLayout::new("svc-1.prod").is_ok());
         assert!(KeyLayout::new("ünïcode prefix").is_ok());
-        assert!(PrefixError::ContainsColon("a:b".into()).to_string().contains("\"a:b\""));
+        assert!(PrefixError::ContainsColon("a:b".into())
+            .to_string()
+            .contains("\"a:b\""));
     }
 
     #[test]

@@ -39,7 +39,9 @@ fn ensure_ascii(json: &str) -> String {
         for unit in ch.encode_utf16(&mut units) {
             out.push_str("\\u");
             for shift in [12, 8, 4, 0] {
-                out.push(char::from(b"0123456789abcdef"[usize::from((*unit >> shift) & 0xf)]));
+                out.push(char::from(
+                    b"0123456789abcdef"[usize::from((*unit >> shift) & 0xf)],
+                ));
             }
         }
     }
@@ -69,7 +71,10 @@ impl std::fmt::Display for UnreadableMember {
 pub fn member_json(member: &str) -> &str {
     match member.char_indices().nth(8) {
         // `at` is the index of an ASCII ':', so `at + 1` is a character boundary.
-        Some((at, ':')) => member.get(at + 1..).filter(|json| !json.is_empty()).unwrap_or(member),
+        Some((at, ':')) => member
+            .get(at + 1..)
+            .filter(|json| !json.is_empty())
+            .unwrap_or(member),
         _ => member,
     }
 }
@@ -95,8 +100,10 @@ mod tests {
     // plus the `conversation_id` fields tidepool adds.
     #[test]
     fn summary_json_is_compact_in_the_python_field_order() {
-        let payload = parsed(json!({ "type": "summary", "product_id": "p", "session_id": "s1",
-            "summary": "did things", "replaces": 3, "forwarded_at": 1732190000.5 }));
+        let payload = parsed(
+            json!({ "type": "summary", "product_id": "p", "session_id": "s1",
+            "summary": "did things", "replaces": 3, "forwarded_at": 1732190000.5 }),
+        );
         assert_eq!(
             encode_payload(&payload),
             r#"{"type":"summary","product_id":"p","session_id":"s1","summary":"did things","replaces":3,"forwarded_at":1732190000.5}"#
@@ -105,9 +112,11 @@ mod tests {
 
     #[test]
     fn actions_json_is_compact_in_the_python_field_order() {
-        let payload = parsed(json!({ "type": "actions", "product_id": "p", "session_id": null,
+        let payload = parsed(
+            json!({ "type": "actions", "product_id": "p", "session_id": null,
             "actions": [{ "title": "t", "index": 0, "type": "click", "timestamp_start": 1.5 }],
-            "forwarded_at": 10.0 }));
+            "forwarded_at": 10.0 }),
+        );
         assert_eq!(
             encode_payload(&payload),
             concat!(
@@ -122,7 +131,8 @@ mod tests {
     #[test]
     fn non_ascii_is_escaped_like_ensure_ascii_with_surrogate_pairs() {
         // json.dumps("é✓😀\x7f\n\"\\/", ensure_ascii=True) == '"\\u00e9\\u2713\\ud83d\\ude00\\u007f\\n\\"\\\\/"'
-        let payload = parsed(json!({ "type": "summary", "summary": "é✓😀\u{7f}\n\"\\/", "forwarded_at": 1 }));
+        let payload =
+            parsed(json!({ "type": "summary", "summary": "é✓😀\u{7f}\n\"\\/", "forwarded_at": 1 }));
         let text = encode_payload(&payload);
         assert!(
             text.contains(r#""summary":"\u00e9\u2713\ud83d\ude00\u007f\n\"\\/""#),
@@ -182,7 +192,10 @@ mod tests {
 
     #[test]
     fn unreadable_members_say_why() {
-        assert!(matches!(decode_member("12345678:{not json"), Err(UnreadableMember::NotJson(_))));
+        assert!(matches!(
+            decode_member("12345678:{not json"),
+            Err(UnreadableMember::NotJson(_))
+        ));
         match decode_member(r#"12345678:{"type":"other"}"#) {
             Err(UnreadableMember::Invalid(error)) => assert_eq!(error.field, "type"),
             other => panic!("{other:?}"),
@@ -191,9 +204,11 @@ mod tests {
 
     #[test]
     fn encoding_round_trips_through_decoding() {
-        let payload = parsed(json!({ "type": "actions", "session_id": "s😀", "user_id": "u",
+        let payload = parsed(
+            json!({ "type": "actions", "session_id": "s😀", "user_id": "u",
             "conversation_id": "c", "forwarded_at": 1732190000.123,
-            "actions": [{ "index": 2, "description": "ü", "conversation_id": "c" }] }));
+            "actions": [{ "index": 2, "description": "ü", "conversation_id": "c" }] }),
+        );
         let member = format!("00000001:{}", encode_payload(&payload));
         assert_eq!(decode_member(&member).unwrap(), payload);
     }

@@ -34,7 +34,9 @@ impl std::error::Error for BadReply {}
 
 impl BadReply {
     pub(crate) fn new(problem: impl Into<String>) -> Self {
-        BadReply { problem: problem.into() }
+        BadReply {
+            problem: problem.into(),
+        }
     }
 }
 
@@ -66,7 +68,9 @@ mod tests {
         let a = random_id().unwrap();
         let b = random_id().unwrap();
         assert_eq!(a.len(), 32);
-        assert!(a.bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(a
+            .bytes()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
         assert_ne!(a, b);
     }
 

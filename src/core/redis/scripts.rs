@@ -132,7 +132,10 @@ mod tests {
     #[test]
     fn sha1_is_the_digest_redis_names_scripts_by() {
         // `SCRIPT LOAD "return 1"` answers this digest; so does `printf 'return 1' | sha1sum`.
-        assert_eq!(sha1_hex("return 1"), "e0e1f9fabfc9d4800c877a703b823ac0578ff8db");
+        assert_eq!(
+            sha1_hex("return 1"),
+            "e0e1f9fabfc9d4800c877a703b823ac0578ff8db"
+        );
         assert_eq!(sha1_hex(""), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
     }
 
