@@ -7,6 +7,7 @@ import { callCore } from './errors.js';
 import { describe, optionsObject } from './arguments.js';
 import { cloneEnvelope, copyEnvelope } from './envelope_copy.js';
 import { ROW } from './activity_row.js';
+import { internal } from './internal.js';
 
 // The protocol constants, as literals: this module is evaluated before the entry module
 // instantiates the wasm, so it cannot call into it here. `cargo test` checks that they
@@ -210,6 +211,19 @@ export class ActivityBuffer {
   /** The buffer in the reference file format (plain JSON data; bytes as base64). */
   toSnapshot() {
     return callCore(() => this.#core.toSnapshot(this.#envelopes));
+  }
+
+  static {
+    // PersistentActivityBuffer (persistence/activity.js) reads the core's changes with the
+    // envelope copies, and takes over the state of a buffer loaded from a snapshot.
+    internal.activity = {
+      core: (buffer) => buffer.#core,
+      envelopes: (buffer) => buffer.#envelopes,
+      adopt(target, source) {
+        target.#core = source.#core;
+        target.#envelopes = source.#envelopes;
+      },
+    };
   }
 
   /** Records `envelope`: the core checks the fields it reads and assigns the copy a slot. */

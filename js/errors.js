@@ -38,6 +38,35 @@ SnapshotError.prototype.name = 'SnapshotError';
 export class RedisRestError extends TidepoolError {}
 RedisRestError.prototype.name = 'RedisRestError';
 
+/**
+ * Storage failed: a flush (`operation` 'save'), or a store that could not be opened or
+ * closed. `code`: 'QUOTA_EXCEEDED' (storage quota), 'DISK_FULL', 'READ_ONLY' (a read-only
+ * file or directory, or permissions), 'DATABASE_CLOSED' (the connection was closed or lost,
+ * e.g. by a schema upgrade in another tab; the next flush reopens it), 'VERSION_CHANGED' (a
+ * newer version of the package upgraded the store), 'CLOSED' (the durable object was
+ * closed), 'WRITE_FAILED' (anything else; see `cause`). A failed flush changed nothing in
+ * storage and keeps every change for the next flush.
+ */
+export class PersistenceError extends TidepoolError {}
+PersistenceError.prototype.name = 'PersistenceError';
+
+/** `ifLocked: 'fail'` and another tab or worker holds the store: `code` 'LOCKED', `lockName`. */
+export class LockedError extends TidepoolError {}
+LockedError.prototype.name = 'LockedError';
+
+/** A store could not be read at open (unreadable file, invalid JSON, a failing backend): `code` 'STORE_LOAD_FAILED', `cause`. */
+export class StoreLoadError extends TidepoolError {}
+StoreLoadError.prototype.name = 'StoreLoadError';
+
+/**
+ * Stored activity records failed validation at `PersistentActivityBuffer.open` with
+ * `loadFailureMode: 'raise'`: `code` 'ACTIVITY_BUFFER_LOAD_FAILED', `path` and `problem` as in
+ * SnapshotError (the `cause`), or a BufferFullError cause when more records are stored than
+ * `maxItems`. Nothing was changed in storage.
+ */
+export class ActivityBufferLoadError extends TidepoolError {}
+ActivityBufferLoadError.prototype.name = 'ActivityBufferLoadError';
+
 const classesByName = new Map(
   [TidepoolError, PayloadError, BufferFullError, SnapshotError, RedisRestError].map((c) => [c.prototype.name, c]),
 );

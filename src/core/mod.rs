@@ -2,6 +2,7 @@
 
 pub mod activity;
 pub mod describe;
+pub mod durable;
 pub mod event_buffer;
 pub mod event_log;
 pub mod number;

@@ -20,6 +20,8 @@ use crate::core::activity::{
     Direction, DuplicateStatus, Envelope, EnvelopeOptions, OnFull, RecordedEnvelope,
     SequenceTracker, Strategy,
 };
+use crate::core::activity::snapshot_of;
+use crate::core::durable::ChangeTracker;
 use crate::core::number::safe_integer;
 use crate::wasm::convert;
 use crate::wasm::slots::SlotAllocator;
@@ -165,6 +167,9 @@ pub struct ActivityBufferCore {
     /// The envelopes of a buffer built by `fromSnapshot`, indexed by slot, until the JS
     /// side takes them.
     loaded_envelopes: Option<js_sys::Array>,
+    /// What changed since the last flush, for `PersistentActivityBuffer` (`trackChanges`);
+    /// handles are envelope slots, keys message ids.
+    changes: Option<ChangeTracker>,
 }
 
 #[wasm_bindgen]
@@ -185,6 +190,7 @@ impl ActivityBufferCore {
             slots: SlotAllocator::default(),
             thrown_by_strategy,
             loaded_envelopes: None,
+            changes: None,
         })
     }
 
@@ -218,6 +224,7 @@ impl ActivityBufferCore {
             slots,
             thrown_by_strategy,
             loaded_envelopes: Some(envelopes),
+            changes: None,
         })
     }
 
@@ -260,12 +267,17 @@ impl ActivityBufferCore {
             buffer,
             slots,
             thrown_by_strategy,
+            changes,
             ..
         } = self;
         match buffer.record(direction, held, time(now_ms)) {
             Ok((record, evicted)) => {
                 let mut out = row_of(Some(record));
+                mark_changed(changes, Some(record));
                 for evicted in evicted {
+                    if let Some(changes) = changes.as_mut() {
+                        changes.remove(evicted.envelope.slot, evicted.message_id);
+                    }
                     slots.release(evicted.envelope.slot);
                     out.push(evicted.envelope.slot as f64);
                 }
@@ -285,7 +297,9 @@ impl ActivityBufferCore {
         let ack =
             convert::json_from_js(&ack).map_err(|not_json| not_json.into_type_error("ack"))?;
         let ack = Ack::from_value(&ack).map_err(activity_error)?;
-        Ok(row_of(self.buffer.ack(&ack).map_err(activity_error)?))
+        let acked = self.buffer.ack(&ack).map_err(activity_error)?;
+        mark_changed(&mut self.changes, acked);
+        Ok(row_of(acked))
     }
 
     pub fn get(&self, message_id: JsValue) -> Result<Vec<f64>, JsValue> {
@@ -318,7 +332,9 @@ impl ActivityBufferCore {
         let state = convert::optional_integer(&state, "state", convert::NonInteger::RangeError)?
             .ok_or_else(|| convert::type_error("state must be an integer, got undefined"))?;
         let updated = self.buffer.update_state(&message_id, state);
-        Ok(row_of(updated.map_err(activity_error)?))
+        let updated = updated.map_err(activity_error)?;
+        mark_changed(&mut self.changes, updated);
+        Ok(row_of(updated))
     }
 
     /// The record the token maps to within the dedup window, else `undefined`.
@@ -374,6 +390,51 @@ impl ActivityBufferCore {
     pub fn clear(&mut self) {
         self.buffer.clear();
         self.slots.release_all();
+        if let Some(changes) = self.changes.as_mut() {
+            changes.clear();
+        }
+    }
+
+    /// Starts tracking changes (records written, removed, everything cleared) for
+    /// `takeChanges`; the records resident now count as saved.
+    #[wasm_bindgen(js_name = trackChanges)]
+    pub fn track_changes(&mut self) {
+        self.changes = Some(ChangeTracker::default());
+    }
+
+    /// The changes since the last take, and starts over: a snapshot of the changed records
+    /// (oldest first, in the reference file format, envelopes from `envelopes[slot]`) with
+    /// two more fields, `cleared` (everything was removed first) and `removed` (message
+    /// ids deleted before the records are written). `null` when nothing changed.
+    #[wasm_bindgen(js_name = takeChanges)]
+    pub fn take_changes(&mut self, envelopes: js_sys::Array) -> Result<JsValue, JsValue> {
+        let Some(tracker) = self.changes.as_mut().filter(|t| !t.is_empty()) else {
+            return Ok(JsValue::NULL);
+        };
+        let buffer = &self.buffer;
+        let changes = tracker.take(|id| buffer.get(id).map(|r| r.envelope.slot));
+        let records = buffer.records_among(&changes.put);
+        let mut snapshot = snapshot_js(&records, &envelopes)?;
+        if let serde_json::Value::Object(fields) = &mut snapshot {
+            fields.insert("cleared".into(), changes.cleared.into());
+            fields.insert("removed".into(), changes.removed.into());
+        }
+        Ok(convert::json_to_js(&snapshot))
+    }
+
+    /// Puts back one change of a `takeChanges` whose write failed, under those made since:
+    /// `kind` 0 = `id` was to be written, 1 = deleted, 2 = everything was to be removed
+    /// first (`id` unused).
+    #[wasm_bindgen(js_name = restoreChange)]
+    pub fn restore_change(&mut self, id: String, kind: u8) {
+        let buffer = &self.buffer;
+        if let Some(tracker) = self.changes.as_mut() {
+            match kind {
+                0 => tracker.restore_put(&id, buffer.get(&id).map(|r| r.envelope.slot)),
+                1 => tracker.restore_removed(id),
+                _ => tracker.restore_cleared(),
+            }
+        }
     }
 
     #[wasm_bindgen(getter)]
@@ -398,10 +459,28 @@ impl ActivityBufferCore {
     /// envelope taken from `envelopes[slot]`, the JS side's copies.
     #[wasm_bindgen(js_name = toSnapshot)]
     pub fn to_snapshot(&self, envelopes: js_sys::Array) -> Result<JsValue, JsValue> {
-        let snapshot = self
-            .buffer
-            .to_snapshot_with(|held| envelope_from_js(&envelopes.get(held.slot)))?;
-        Ok(convert::json_to_js(&snapshot))
+        let records: Vec<_> = self.buffer.records().collect();
+        Ok(convert::json_to_js(&snapshot_js(&records, &envelopes)?))
+    }
+}
+
+/// `records` in the reference file format, with each record's envelope taken from
+/// `envelopes[slot]` (the JS side's copies): `toSnapshot` and `takeChanges` both write
+/// records through this one path.
+fn snapshot_js(
+    records: &[&ActivityRecord<HeldEnvelope>],
+    envelopes: &js_sys::Array,
+) -> Result<serde_json::Value, JsValue> {
+    snapshot_of(records, |held| envelope_from_js(&envelopes.get(held.slot)))
+}
+
+/// Marks the record an operation changed, if changes are tracked.
+fn mark_changed(
+    changes: &mut Option<ChangeTracker>,
+    record: Option<&ActivityRecord<HeldEnvelope>>,
+) {
+    if let (Some(changes), Some(record)) = (changes.as_mut(), record) {
+        changes.put(record.envelope.slot, &record.message_id);
     }
 }
 

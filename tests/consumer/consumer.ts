@@ -10,6 +10,8 @@ import {
   type ActivityRecord, type ActivityBufferOptions, type ActivitySnapshot, type ActivityStats, type Ack,
   type DuplicateCheck, type Envelope, type BuiltEnvelope, type BuildEnvelopeOptions, type VictimChooser,
   type EvictionStrategy, type AckStageValue, type EnvelopeStateValue,
+  PersistentActivityBuffer, MemoryPersistence, PersistenceError, LockedError, StoreLoadError, ActivityBufferLoadError,
+  type PersistenceBackend, type ChangeSet, type StoredState, type PersistentActivityBufferOptions, type DurableOptions,
 } from 'tidepool';
 
 async function eventLog(): Promise<void> {
@@ -179,6 +181,36 @@ async function redis(): Promise<void> {
   void asBackend, appended, page, queried, dropped, logStats.replayedAppends, bounds;
 }
 void redis;
+
+async function persistence(): Promise<void> {
+  const memory = new MemoryPersistence({ lockName: 'tidepool:test' });
+  const custom: PersistenceBackend = {
+    async load(): Promise<StoredState> { return { records: [['k', { v: 1 }]], meta: null }; },
+    async save(changes: ChangeSet): Promise<void> { void [changes.clear, changes.remove, changes.put, changes.meta]; },
+    async close(): Promise<void> {},
+  };
+  const durable: DurableOptions = { persistence: custom, autoFlushMs: 1000, ifLocked: 'fail', onFlushError: (e: PersistenceError) => void e.code };
+  const options: PersistentActivityBufferOptions = { ...durable, persistence: memory, maxItems: 10, loadFailureMode: 'empty' };
+  const buffer: PersistentActivityBuffer = await PersistentActivityBuffer.open(options);
+  const base: ActivityBuffer = buffer;
+  buffer.recordOutgoing({ message_id: 'm1' });
+  await buffer.flush();
+  const snapshot: ActivitySnapshot = buffer.exportSnapshot();
+  buffer.importSnapshot(snapshot);
+  await buffer.clear();
+  const flags: boolean[] = [buffer.closed, buffer.degraded];
+  await buffer.close();
+  try {
+    await PersistentActivityBuffer.open({ persistence: memory });
+  } catch (error) {
+    if (error instanceof LockedError) void error.lockName;
+    if (error instanceof StoreLoadError) void error.cause;
+    if (error instanceof ActivityBufferLoadError) void [error.path, error.problem, error.cause.code];
+    if (error instanceof PersistenceError) void [error.code, error.operation];
+  }
+  void base, flags, memory.size, memory.saves;
+}
+void persistence;
 
 import {
   ConnectorClient, ConnectorError, type ConnectorClientOptions, type ConnectorClientStats, type ConnectorErrorCode,

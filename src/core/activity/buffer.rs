@@ -505,6 +505,22 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
         self.stats
     }
 
+    /// The resident records among `ids` (distinct), oldest first; ids not resident are
+    /// skipped. O(k log k) for k ids: a durable buffer writes its changed records in this
+    /// order.
+    pub fn records_among(&self, ids: &[String]) -> Vec<&ActivityRecord<E>> {
+        // (position, 0): the element type `from_records` sorts, so both share one sort.
+        let mut positions: Vec<(i64, u64)> = ids
+            .iter()
+            .filter_map(|id| Some((self.position_of(id)? as i64, 0)))
+            .collect();
+        positions.sort_unstable();
+        positions
+            .into_iter()
+            .map(|(p, _)| self.record_at(p as u64))
+            .collect()
+    }
+
     /// All records, oldest first.
     pub fn records(
         &self,

@@ -53,6 +53,6 @@ pub use envelope::{Envelope, FieldValue, BYTES_FIELDS_KEY, PAYLOAD_IS_B64_KEY};
 pub use error::ActivityError;
 pub use json::integer_from_f64;
 pub use record::{Ack, ActivityRecord, Direction, RecordedEnvelope};
-pub use snapshot::{envelope_from_snapshot, envelope_to_snapshot, SNAPSHOT_VERSION};
+pub use snapshot::{envelope_from_snapshot, envelope_to_snapshot, snapshot_of, SNAPSHOT_VERSION};
 pub use strategy::{OnFull, Strategy, VictimChooser};
 pub use token::{compute_idempotency_token, SequenceTracker};

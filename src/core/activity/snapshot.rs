@@ -47,20 +47,30 @@ impl<E: RecordedEnvelope> ActivityBuffer<E> {
     /// `envelope_of` (the first error stops it).
     pub fn to_snapshot_with<X>(
         &self,
-        mut envelope_of: impl FnMut(&E) -> Result<Envelope, X>,
+        envelope_of: impl FnMut(&E) -> Result<Envelope, X>,
     ) -> Result<Value, X> {
-        let mut records = Map::new();
-        let mut order = Vec::with_capacity(self.len());
-        for record in self.records() {
-            let envelope = envelope_of(&record.envelope)?;
-            records.insert(
-                record.message_id.clone(),
-                record_to_snapshot(record, &envelope),
-            );
-            order.push(Value::String(record.message_id.clone()));
-        }
-        Ok(snapshot_object(records, order))
+        snapshot_of(&self.records().collect::<Vec<_>>(), envelope_of)
     }
+}
+
+/// `records` (in their order) in the reference file format, each record's envelope given
+/// by `envelope_of` (the first error stops it). A durable buffer writes its changed
+/// records through this, so stored records have exactly the snapshot's form.
+pub fn snapshot_of<E, X>(
+    records: &[&ActivityRecord<E>],
+    mut envelope_of: impl FnMut(&E) -> Result<Envelope, X>,
+) -> Result<Value, X> {
+    let mut records_map = Map::new();
+    let mut order = Vec::with_capacity(records.len());
+    for record in records.iter().copied() {
+        let envelope = envelope_of(&record.envelope)?;
+        records_map.insert(
+            record.message_id.clone(),
+            record_to_snapshot(record, &envelope),
+        );
+        order.push(Value::String(record.message_id.clone()));
+    }
+    Ok(snapshot_object(records_map, order))
 }
 
 impl ActivityBuffer {
