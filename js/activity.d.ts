@@ -210,7 +210,11 @@ export interface ActivityStats {
 export interface VictimChooser {
   /**
    * `order`: resident ids, oldest first (not the one being recorded). Return at least `excess`
-   * distinct ids from it; anything else (or an exception) is an error and nothing is evicted.
+   * distinct ids from it; every id returned is evicted. The iterable is read for at most
+   * `order.length` ids (an endless generator is fine). Anything else (or an exception) is an
+   * error and nothing is evicted. It must not use the buffer it chooses for (the buffer is in
+   * the middle of recording): such a call throws a TidepoolError `REENTRANT_CALL`, and
+   * recording then fails with `STRATEGY_FAILED`.
    */
   victims(order: string[], excess: number): Iterable<string>;
 }
@@ -226,7 +230,11 @@ export interface ActivityBufferOptions {
   strategy?: EvictionStrategy;
   /** Default 'evict'; 'reject' throws BufferFullError. */
   onFull?: 'evict' | 'reject';
-  /** The clock, in milliseconds. Default Date.now. */
+  /**
+   * The clock, in **milliseconds** since the epoch, like the records' `ts_ms`. Default
+   * `Date.now`. (The EventLog's `now` returns seconds, like its `timestamp`: the units
+   * follow each reference.)
+   */
   now?: () => number;
 }
 
@@ -251,7 +259,7 @@ export interface ActivitySnapshot {
  * idempotency dedup within a window, bounded capacity, and reconcile after restart.
  */
 export declare class ActivityBuffer {
-  /** @throws {TypeError | RangeError} for bad options. */
+  /** Every method is bound. @throws {TypeError | RangeError} for bad or unknown options. */
   constructor(options?: ActivityBufferOptions);
   /**
    * A buffer holding a snapshot's records, with fresh statistics.

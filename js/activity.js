@@ -3,8 +3,8 @@
 // src/wasm/activity.rs); this module adds the clock, bound methods and error classes, and
 // keeps the recorded envelopes: copies in an array indexed by the slot the core assigns.
 import * as core from './wasm/tidepool.js';
-import { callCore } from './errors.js';
-import { describe, optionsObject } from './arguments.js';
+import { callCore, TidepoolError } from './errors.js';
+import { bindMethods, describe, optionsObject } from './arguments.js';
 import { cloneEnvelope, copyEnvelope } from './envelope_copy.js';
 import { ROW } from './activity_row.js';
 import { internal } from './internal.js';
@@ -61,7 +61,7 @@ export class SequenceTracker {
 
   constructor(start = 1) {
     this.#core = new core.SequenceTrackerCore(start);
-    this.next = this.next.bind(this);
+    bindMethods(this);
   }
 
   next() {
@@ -83,9 +83,11 @@ function checkedOptions(given, what) {
 
 /**
  * A custom strategy (`{ victims(order, excess) }`) as the core calls it: its `victims`
- * answers `Array.from` of the iterable the caller's returned, or the returned value itself
- * when that is not an object (the core reports it). What the caller's throws propagates
- * (the core keeps it as the error's `cause`). Other strategies pass through unchanged.
+ * answers an array of the first ids the iterable the caller's returned yields, at most as
+ * many as are resident (`order.length`: more could only repeat ids, and an endless
+ * generator must not run on), or the returned value itself when it is not an iterable
+ * object (the core reports it). What the caller's throws propagates (the core keeps it as
+ * the error's `cause`). Other strategies pass through unchanged.
  */
 function strategyForCore(strategy) {
   if (strategy === null || typeof strategy !== 'object') return strategy;
@@ -94,9 +96,25 @@ function strategyForCore(strategy) {
   return {
     victims(order, excess) {
       const ids = victims.call(strategy, order, excess);
-      return ids !== null && typeof ids === 'object' ? Array.from(ids) : ids;
+      if (ids === null || typeof ids !== 'object' || typeof ids[Symbol.iterator] !== 'function') return ids;
+      const taken = [];
+      if (order.length === 0) return taken;
+      for (const id of ids) {
+        taken.push(id);
+        if (taken.length === order.length) break;
+      }
+      return taken;
     },
   };
+}
+
+/** What a custom strategy's `victims()` gets when it calls back into the buffer it is choosing for. */
+function reentrantCall() {
+  return new TidepoolError(
+    'ActivityBuffer: a custom strategy cannot use the buffer it chooses victims for while it is ' +
+      'choosing them (the buffer is in the middle of recording); decide from the order of ids it receives',
+    { code: 'REENTRANT_CALL' },
+  );
 }
 
 const DUPLICATE_STATUS = ['new', 'duplicate', 'in_progress'];
@@ -116,6 +134,8 @@ export class ActivityBuffer {
   #now;
   /** Copies of the recorded envelopes, indexed by slot; invariant: exactly the resident records' slots are set. */
   #envelopes = [];
+  /** True while the core records, the only time it calls a custom strategy (see `#live`). */
+  #recording = false;
 
   constructor(options = {}) {
     const loaded = loadedCore;
@@ -124,9 +144,17 @@ export class ActivityBuffer {
     this.#now = now;
     this.#core = loaded ?? callCore(() => new core.ActivityBufferCore(maxItems, dedupWindowS, strategy, onFull));
     if (loaded) this.#envelopes = Array.from(loaded.takeLoadedEnvelopes());
-    this.recordIncoming = this.recordIncoming.bind(this);
-    this.recordOutgoing = this.recordOutgoing.bind(this);
-    this.ack = this.ack.bind(this);
+    bindMethods(this);
+  }
+
+  /**
+   * The core, for every method. While the core records, the only JS it runs is a custom
+   * strategy's `victims()`; a call back into this buffer from there gets a TidepoolError
+   * `REENTRANT_CALL` that says so (the core is busy: it cannot be entered twice).
+   */
+  get #live() {
+    if (this.#recording) throw reentrantCall();
+    return this.#core;
   }
 
   /** A buffer holding the records of a snapshot in the reference file format. @throws SnapshotError */
@@ -136,7 +164,7 @@ export class ActivityBuffer {
     return new ActivityBuffer(options);
   }
 
-  /** Records a received envelope (bound); returns the record. */
+  /** Records a received envelope; returns the record. Every method is bound. */
   recordIncoming(envelope) {
     return this.#record(true, envelope);
   }
@@ -148,31 +176,31 @@ export class ActivityBuffer {
 
   /** Applies `{ ack_for_message_id, ack_stage, error_code, note }` (bound); the record, or undefined. */
   ack(ack) {
-    return this.#recordAt(callCore(() => this.#core.ack(ack)), 0);
+    return this.#recordAt(callCore(() => this.#live.ack(ack)), 0);
   }
 
   get(messageId) {
-    return this.#recordAt(callCore(() => this.#core.get(messageId)), 0);
+    return this.#recordAt(callCore(() => this.#live.get(messageId)), 0);
   }
 
   /** Records of both directions with stage UNSPECIFIED, RECEIVED or READ, oldest first. */
   unacked() {
-    return this.#recordsIn(this.#core.unacked());
+    return this.#recordsIn(this.#live.unacked());
   }
 
   /** Unacked outgoing records, oldest first: what to retry after a restart. */
   reconcile() {
-    return this.#recordsIn(this.#core.reconcile());
+    return this.#recordsIn(this.#live.reconcile());
   }
 
   /** The last `n` records, oldest first ([] for n <= 0). */
   recent(n = 50) {
-    return this.#recordsIn(callCore(() => this.#core.recent(n)));
+    return this.#recordsIn(callCore(() => this.#live.recent(n)));
   }
 
   /** Sets the envelope state (0-7) of a record; the record, or undefined. */
   updateState(messageId, state) {
-    const row = callCore(() => this.#core.updateState(messageId, state));
+    const row = callCore(() => this.#live.updateState(messageId, state));
     if (row.length === 0) return undefined;
     this.#envelopes[row[ROW.slot]].state = row[ROW.state];
     return this.#recordAt(row, 0);
@@ -181,36 +209,36 @@ export class ActivityBuffer {
   /** The record a token maps to, while within the dedup window; else undefined. */
   getByIdempotencyToken(token) {
     const now = this.#time();
-    return this.#recordAt(callCore(() => this.#core.getByIdempotencyToken(token, now)), 0);
+    return this.#recordAt(callCore(() => this.#live.getByIdempotencyToken(token, now)), 0);
   }
 
   /** `{ status: 'new' | 'duplicate' | 'in_progress', record }` for the envelope's idempotency token. */
   checkDuplicate(envelope) {
     const now = this.#time();
     const { idempotency_token: token } = copyEnvelope(envelope);
-    const answer = callCore(() => this.#core.checkDuplicate(token, now));
+    const answer = callCore(() => this.#live.checkDuplicate(token, now));
     return { status: DUPLICATE_STATUS[answer[0]], record: this.#recordAt(answer, 1) ?? null };
   }
 
   /** Removes every record; statistics are kept. */
   clear() {
-    this.#core.clear();
+    this.#live.clear();
     this.#envelopes = [];
   }
 
   get size() {
-    return this.#core.size;
+    return this.#live.size;
   }
 
   /** Lifetime counters: `{ evictions, rejections, ignoredAcks, dedupHits }`. */
   stats() {
-    const [evictions, rejections, ignoredAcks, dedupHits] = this.#core.stats();
+    const [evictions, rejections, ignoredAcks, dedupHits] = this.#live.stats();
     return { evictions, rejections, ignoredAcks, dedupHits };
   }
 
   /** The buffer in the reference file format (plain JSON data; bytes as base64). */
   toSnapshot() {
-    return callCore(() => this.#core.toSnapshot(this.#envelopes));
+    return callCore(() => this.#live.toSnapshot(this.#envelopes));
   }
 
   static {
@@ -232,7 +260,14 @@ export class ActivityBuffer {
     const copy = copyEnvelope(envelope);
     const { message_id: id, idempotency_token: token, correlation_id: correlation, state } = copy;
     const marker = SNAPSHOT_MARKERS.find((key) => copy[key] !== undefined);
-    const answer = callCore(() => this.#core.record(incoming, id, token, correlation, state, marker, now));
+    const live = this.#live;
+    let answer;
+    this.#recording = true;
+    try {
+      answer = callCore(() => live.record(incoming, id, token, correlation, state, marker, now));
+    } finally {
+      this.#recording = false;
+    }
     for (let i = ROW.length; i < answer.length; i++) this.#envelopes[answer[i]] = undefined;
     this.#envelopes[answer[ROW.slot]] = copy;
     return this.#recordAt(answer, 0);
@@ -249,7 +284,7 @@ export class ActivityBuffer {
       ts_ms: rows[offset + ROW.tsMs],
       ack_stage: rows[offset + ROW.ackStage],
       error_code: rows[offset + ROW.errorCode],
-      ack_note: rows[offset + ROW.hasNote] ? this.#core.ackNote(envelope.message_id) : '',
+      ack_note: rows[offset + ROW.hasNote] ? this.#live.ackNote(envelope.message_id) : '',
       state: rows[offset + ROW.state],
       // The core copied these from this envelope when it was recorded; '' when absent.
       idempotency_token: envelope.idempotency_token ?? '',

@@ -9,7 +9,7 @@ import {
 } from './wasm/tidepool.js';
 import { describe, optionsObject } from './arguments.js';
 
-/** `{ defaultLimit, maxLimit, heartbeatMs, heartbeat }`, read from the core on first use (the
+/** `{ defaultLimit, maxLimit, heartbeatMs, heartbeat, retry }`, read from the core on first use (the
  * wasm module is not instantiated yet while this module is evaluated). */
 let limits;
 const LIMITS = () => (limits ??= activityEndpointLimits());
@@ -35,17 +35,18 @@ function positiveMs(value, name, fallback) {
  * - `GET ?since=&limit=` -> 200 `{ events, first_id, last_id, missed, next_since }`; `limit`
  *   defaults to 100 and is capped at 500; a malformed `since`/`limit` -> 400 `{ error }`.
  * - `GET` with `Accept: text/event-stream` -> a live tail from `Last-Event-ID` or `since`.
+ * - `HEAD` -> the same status and headers as `GET`, no body.
  * - Any other method -> 405 with `Allow` (OPTIONS answers a CORS preflight when `cors` is set).
  */
 export function activityHandler(log, handlerOptions) {
   if (log === null || typeof log !== 'object' || typeof log.query !== 'function') {
     throw new TypeError(`activityHandler expects an event log with a query method, got ${describe(log)}`);
   }
-  const options = optionsObject(handlerOptions, 'activityHandler');
+  const options = optionsObject(handlerOptions, 'activityHandler', ['cors', 'heartbeatMs', 'pollMs']);
   const cors = corsHeaders(options.cors);
   const heartbeatMs = positiveMs(options.heartbeatMs, 'heartbeatMs', LIMITS().heartbeatMs);
   const pollMs = positiveMs(options.pollMs, 'pollMs', 1000);
-  const allow = options.cors ? 'GET, OPTIONS' : 'GET';
+  const allow = options.cors ? 'GET, HEAD, OPTIONS' : 'GET, HEAD';
 
   const json = (status, body, headers = {}) =>
     new Response(JSON.stringify(body), {
@@ -54,6 +55,16 @@ export function activityHandler(log, handlerOptions) {
     });
 
   return async function handleActivityRequest(request) {
+    if (request.method === 'HEAD') {
+      // As GET, without a body (a live tail is opened and closed again at once).
+      const response = await handle(new Request(request, { method: 'GET' }));
+      response.body?.cancel().catch(() => {});
+      return new Response(null, { status: response.status, headers: response.headers });
+    }
+    return handle(request);
+  };
+
+  async function handle(request) {
     if (request.method === 'OPTIONS' && options.cors) {
       return new Response(null, {
         status: 204,
@@ -66,7 +77,7 @@ export function activityHandler(log, handlerOptions) {
       });
     }
     if (request.method !== 'GET') {
-      return json(405, { error: `method ${request.method} not allowed; use GET` }, { allow });
+      return json(405, { error: `method ${request.method} not allowed; use GET or HEAD` }, { allow });
     }
     const params = new URL(request.url).searchParams;
     const param = (name) => params.get(name) ?? undefined;
@@ -103,7 +114,7 @@ export function activityHandler(log, handlerOptions) {
       return json(503, { error: `the event log is unavailable: ${error?.message ?? error}`, code: error?.code ?? null }, { 'retry-after': '1' });
     }
     return json(200, page);
-  };
+  }
 }
 
 /** The endpoint's JSON body. Backends without `read` report `first_id: null`, `missed: 0`. */
@@ -178,6 +189,8 @@ function liveTail(log, cursor, { heartbeatMs, pollMs, signal }) {
           .finally(() => (polling = false));
       };
       const poller = unsubscribe ? undefined : setInterval(poll, pollMs);
+      // The first line goes out at once: the response is open before any event or heartbeat.
+      send(LIMITS().retry);
       const heartbeat = setInterval(() => send(LIMITS().heartbeat), heartbeatMs);
       const onAbort = () => stop();
       signal?.addEventListener('abort', onAbort);

@@ -12,6 +12,19 @@ const MAX_DEPTH = 128;
 
 class NotJson extends TypeError {}
 
+/**
+ * Sets `object[key] = value` as an own data property, as `JSON.parse` creates it. Plain
+ * assignment would call the `__proto__` setter for that key (changing the copy's prototype
+ * and losing the key); every other key is an ordinary assignment.
+ */
+function setData(object, key, value) {
+  if (key === '__proto__') {
+    Object.defineProperty(object, key, { value, writable: true, enumerable: true, configurable: true });
+  } else {
+    object[key] = value;
+  }
+}
+
 /** A plain object: prototype `null`, or one whose prototype is `null` (any realm's Object.prototype). */
 function isPlainObject(value) {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
@@ -52,7 +65,7 @@ function copyJson(value, path, ancestors) {
     copy = {};
     for (const key of Object.keys(value)) {
       const item = value[key];
-      if (item !== undefined) copy[key] = copyJson(item, `${path}.${key}`, ancestors);
+      if (item !== undefined) setData(copy, key, copyJson(item, `${path}.${key}`, ancestors));
     }
   }
   ancestors.pop();
@@ -69,7 +82,7 @@ export function copyEnvelope(envelope) {
   for (const key of Object.keys(envelope)) {
     const item = envelope[key];
     if (item === undefined) continue;
-    copy[key] = item instanceof Uint8Array ? item.slice() : copyJson(item, key, ancestors);
+    setData(copy, key, item instanceof Uint8Array ? item.slice() : copyJson(item, key, ancestors));
   }
   return copy;
 }
@@ -77,7 +90,7 @@ export function copyEnvelope(envelope) {
 /** An independent copy of an envelope `copyEnvelope` produced (no checks needed). */
 export function cloneEnvelope(envelope) {
   const copy = {};
-  for (const key of Object.keys(envelope)) copy[key] = cloneData(envelope[key]);
+  for (const key of Object.keys(envelope)) setData(copy, key, cloneData(envelope[key]));
   return copy;
 }
 
@@ -86,6 +99,6 @@ function cloneData(value) {
   if (value instanceof Uint8Array) return value.slice();
   if (Array.isArray(value)) return value.map(cloneData);
   const copy = {};
-  for (const key of Object.keys(value)) copy[key] = cloneData(value[key]);
+  for (const key of Object.keys(value)) setData(copy, key, cloneData(value[key]));
   return copy;
 }

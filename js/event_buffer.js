@@ -3,7 +3,7 @@
 // filters. Adds are batched: the core leases a plan for the next adds, `add` carries out one
 // step of it, and the kinds added are committed to the core in one call.
 import { EventBufferCore, wasmMemory } from './wasm/tidepool.js';
-import { describe, optionsObject } from './arguments.js';
+import { bindMethods, describe, optionsObject } from './arguments.js';
 
 /** A payload's kind as the core knows it (src/core/event_buffer.rs, `PayloadKind`). */
 function kindTag(payload) {
@@ -80,17 +80,17 @@ export class EventBuffer {
   #leaseSize = MIN_LEASE;
 
   constructor(options) {
-    const { maxSize, onDrop } = optionsObject(options, 'EventBuffer');
+    const { maxSize, onDrop } = optionsObject(options, 'EventBuffer', ['maxSize', 'onDrop']);
     if (onDrop !== undefined && typeof onDrop !== 'function') {
       throw new TypeError(`onDrop must be a function, got ${describe(onDrop)}`);
     }
     this.#core = new EventBufferCore(maxSize, MAX_LEASE);
     this.#shared = this.#viewShared();
     this.#onDrop = onDrop;
-    this.add = this.add.bind(this);
+    bindMethods(this);
   }
 
-  /** Adds a payload object; bound, so `client.onActions(buffer.add)` works. */
+  /** Adds a payload object. Every method is bound, so `client.onActions(buffer.add)` works. */
   add(payload) {
     if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
       throw new TypeError(`EventBuffer.add expects a payload object, got ${describe(payload)}`);
@@ -132,7 +132,7 @@ export class EventBuffer {
 
   /** Drains the payloads of the selected types; the others stay, in order. */
   drainByType(options) {
-    const { actions = true, summaries = true } = optionsObject(options, 'drainByType');
+    const { actions = true, summaries = true } = optionsObject(options, 'drainByType', ['actions', 'summaries']);
     for (const [name, value] of [['actions', actions], ['summaries', summaries]]) {
       if (typeof value !== 'boolean') {
         throw new TypeError(`drainByType: ${name} must be a boolean, got ${describe(value)}`);

@@ -1,7 +1,7 @@
 // Type declarations of the EventLog and the activity endpoint (re-exported by index.d.ts).
 
 /** A log entry; also its JSON shape. Returned objects are fresh copies. */
-export interface LogEvent<P extends Record<string, unknown> = Record<string, unknown>> {
+export interface LogEvent<P extends object = Record<string, unknown>> {
   /** 1 for the first append, +1 per append for the lifetime of the log; never reset. */
   id: number;
   /** Seconds since the epoch at append time (`Date.now() / 1000` shape). */
@@ -17,8 +17,8 @@ export interface EventLogQuery {
   limit?: number | null;
 }
 
-export interface EventLogReadResult {
-  events: LogEvent[];
+export interface EventLogReadResult<P extends object = Record<string, unknown>> {
+  events: LogEvent<P>[];
   /** Oldest resident id; null when the log holds nothing. */
   firstId: number | null;
   /** Last id ever assigned; 0 before the first append. */
@@ -58,7 +58,11 @@ export interface EventLogOptions {
    * non-finite: the default, with a warning.
    */
   maxBytes?: number;
-  /** The clock, in seconds since the epoch; for deterministic tests. Default `Date.now() / 1000`. */
+  /**
+   * The clock, in **seconds** since the epoch (float), like the reference's `time.time()` and
+   * the events' `timestamp`; for deterministic tests. Default `Date.now() / 1000`. (The
+   * ActivityBuffer's `now` returns milliseconds, like its `ts_ms`.)
+   */
   now?: () => number;
 }
 
@@ -66,43 +70,44 @@ export interface EventLogOptions {
  * What every event log backend offers (in memory, disabled, and the IndexedDB and Redis
  * backends to come). Each method may return a Promise: callers always `await` them.
  */
-export interface EventLogBackend {
-  append(kind: string, payload?: Record<string, unknown>): LogEvent | Promise<LogEvent>;
-  query(options?: EventLogQuery): LogEvent[] | Promise<LogEvent[]>;
+export interface EventLogBackend<P extends object = Record<string, unknown>> {
+  append(kind: string, payload?: P): LogEvent<P> | Promise<LogEvent<P>>;
+  query(options?: EventLogQuery): LogEvent<P>[] | Promise<LogEvent<P>[]>;
   clear(): unknown;
   /** Optional: cursor metadata for the activity endpoint (without it: `first_id` null, `missed` 0). */
-  read?(options?: EventLogQuery): EventLogReadResult | Promise<EventLogReadResult>;
+  read?(options?: EventLogQuery): EventLogReadResult<P> | Promise<EventLogReadResult<P>>;
   /** Optional: push for the endpoint's live tail (without it the tail polls `query`). Returns unsubscribe. */
-  subscribe?(listener: (event: LogEvent) => void): () => void;
+  subscribe?(listener: (event: LogEvent<P>) => void): () => void;
 }
 
-declare class EventLogBase implements EventLogBackend {
+/** `P`: the payload type of the events (JSON data); every method is bound. */
+declare class EventLogBase<P extends object = Record<string, unknown>> implements EventLogBackend<P> {
   /**
-   * Appends and returns the stored event (bound method).
+   * Appends and returns the stored event.
    * @throws {TypeError} for an empty or non-string `kind`, or a `payload` that is not a JSON-compatible
    * plain object (cycles, functions, BigInt, symbols, NaN, Dates, arrays...). Nothing changes then.
    * @throws {RangeError} for a `payload` whose JSON is larger than `maxBytes`: nothing is stored,
    * nothing evicted, no id consumed.
    */
-  append(kind: string, payload?: Record<string, unknown>): LogEvent;
-  /** @throws {TypeError} for a non-integer `since` or `limit`. */
-  query(options?: EventLogQuery): LogEvent[];
-  /** @throws {TypeError} for a non-integer `since` or `limit`. */
-  read(options?: EventLogQuery): EventLogReadResult;
+  append(kind: string, payload?: P): LogEvent<P>;
+  /** @throws {TypeError} for a non-integer `since` or `limit`, or an unknown option; {RangeError} beyond ±Number.MAX_SAFE_INTEGER. */
+  query(options?: EventLogQuery): LogEvent<P>[];
+  /** @throws {TypeError} for a non-integer `since` or `limit`, or an unknown option; {RangeError} beyond ±Number.MAX_SAFE_INTEGER. */
+  read(options?: EventLogQuery): EventLogReadResult<P>;
   /** Drops every entry; ids keep counting. Returns how many entries were dropped. */
   clear(): number;
   stats(): EventLogStats;
   /** Last id ever assigned; 0 before the first append. */
   readonly lastId: number;
   /** Called after each append, in id order; returns the unsubscribe function. Do not mutate the event. */
-  subscribe(listener: (event: LogEvent) => void): () => void;
+  subscribe(listener: (event: LogEvent<P>) => void): () => void;
   /** Listeners subscribed now (one per open live tail of the activity endpoint). */
   readonly subscriberCount: number;
 }
 
 /** An append-and-query log in memory with TTL, then entry-count, then byte eviction on every append and query. */
-export declare class InMemoryEventLog extends EventLogBase {
-  /** @throws {TypeError} for a non-number bound or a non-function `now`. */
+export declare class InMemoryEventLog<P extends object = Record<string, unknown>> extends EventLogBase<P> {
+  /** @throws {TypeError} for a non-number bound, a non-function `now` or an unknown option. */
   constructor(options?: EventLogOptions);
   readonly ttlSeconds: number;
   readonly maxEntries: number;
@@ -110,7 +115,7 @@ export declare class InMemoryEventLog extends EventLogBase {
 }
 
 /** Stores nothing: `append` returns synthetic events with increasing ids, `query` returns []. */
-export declare class DisabledEventLog extends EventLogBase {
+export declare class DisabledEventLog<P extends object = Record<string, unknown>> extends EventLogBase<P> {
   constructor(options?: EventLogOptions);
 }
 
@@ -119,7 +124,9 @@ export interface CreateEventLogOptions extends EventLogOptions {
   backend?: string;
 }
 
-export declare function createEventLog(options?: CreateEventLogOptions): InMemoryEventLog | DisabledEventLog;
+export declare function createEventLog<P extends object = Record<string, unknown>>(
+  options?: CreateEventLogOptions,
+): InMemoryEventLog<P> | DisabledEventLog<P>;
 
 export interface ActivityHandlerOptions {
   /** `true`: `Access-Control-Allow-Origin: *`; a string: that origin. Also answers OPTIONS preflights. */
@@ -146,6 +153,21 @@ export interface ActivityPage {
  * `Last-Event-ID` or `since` with heartbeats; other methods -> 405.
  */
 export declare function activityHandler(
-  log: EventLogBackend,
+  log: EventLogBackend<any>,
   options?: ActivityHandlerOptions,
 ): (request: Request) => Promise<Response>;
+
+/**
+ * Serves a Fetch API handler (such as {@link activityHandler}'s) from `node:http`:
+ * `http.createServer(toNodeListener(handler))`. Each request becomes a `Request` (URL from the
+ * Host header, headers, the body streamed for methods other than GET / HEAD, a `signal` that
+ * aborts when the client disconnects); the `Response` is written back with its status and
+ * headers sent at once, its body streamed and cancelled when the client disconnects (none for
+ * HEAD). A malformed Host -> 400; a handler that throws -> 500 (reported with `console.error`).
+ * `req` / `res` are Node's `IncomingMessage` / `ServerResponse` (typed loosely so that the
+ * package needs no `@types/node`).
+ * @throws {TypeError} when `handler` is not a function.
+ */
+export declare function toNodeListener(
+  handler: (request: Request) => Response | Promise<Response>,
+): (req: any, res: any) => Promise<void>;

@@ -2,12 +2,16 @@
 // this file adds the clock, bound methods, append subscriptions (for the activity endpoint's
 // live tail) and the factory.
 import { EventLogCore, eventLogBackendKind } from './wasm/tidepool.js';
-import { describe, optionsObject } from './arguments.js';
+import { bindMethods, describe, optionsObject } from './arguments.js';
 
 /** The core of a log, for the subclasses here only (set by EventLogBase's static block). */
 let coreOf;
 
 const secondsSinceEpoch = () => Date.now() / 1000;
+
+/** The options of the log classes; `createEventLog` also takes `backend`. */
+const LOG_OPTIONS = ['ttlSeconds', 'maxEntries', 'maxBytes', 'now'];
+const CURSOR_OPTIONS = ['since', 'limit'];
 
 /**
  * What InMemoryEventLog and DisabledEventLog share: validation and storage are the core's;
@@ -22,15 +26,12 @@ class EventLogBase {
   #listeners = new Set();
 
   constructor(what, options, disabled) {
-    const { ttlSeconds, maxEntries, maxBytes, now = secondsSinceEpoch } = optionsObject(options, what);
+    const { ttlSeconds, maxEntries, maxBytes, now = secondsSinceEpoch } = optionsObject(options, what, LOG_OPTIONS);
     if (typeof now !== 'function') throw new TypeError(`now must be a function, got ${describe(now)}`);
     this.#now = now;
     this.#core = new EventLogCore(ttlSeconds, maxEntries, maxBytes, disabled);
     for (const warning of this.#core.takeConfigWarnings()) console.warn(`tidepool: ${what}: ${warning}`);
-    this.append = this.append.bind(this);
-    this.query = this.query.bind(this);
-    this.read = this.read.bind(this);
-    this.clear = this.clear.bind(this);
+    bindMethods(this);
   }
 
   /**
@@ -52,13 +53,13 @@ class EventLogBase {
 
   /** Events with `id > since` (all when omitted), ascending, at most `limit` (negative: all). */
   query(options) {
-    const { since, limit } = optionsObject(options, 'query');
+    const { since, limit } = optionsObject(options, 'query', CURSOR_OPTIONS);
     return this.#core.query(since, limit, this.#clock());
   }
 
   /** `{ events, firstId, lastId, missed, nextSince }`: `query` plus what the reader missed. */
   read(options) {
-    const { since, limit } = optionsObject(options, 'read');
+    const { since, limit } = optionsObject(options, 'read', CURSOR_OPTIONS);
     return this.#core.read(since, limit, this.#clock());
   }
 
@@ -148,7 +149,7 @@ export class DisabledEventLog extends EventLogBase {
  * `memory` or anything else -> InMemoryEventLog, with one warning for an unknown name.
  */
 export function createEventLog(options) {
-  const { backend = 'memory', ...logOptions } = optionsObject(options, 'createEventLog');
+  const { backend = 'memory', ...logOptions } = optionsObject(options, 'createEventLog', ['backend', ...LOG_OPTIONS]);
   if (typeof backend !== 'string') {
     throw new TypeError(`backend must be a string, got ${describe(backend)}`);
   }

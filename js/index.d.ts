@@ -70,6 +70,16 @@ export interface SummaryPayload {
 export type AnyPayload = ActionsPayload | SummaryPayload;
 
 /**
+ * A connector payload as it arrives on the wire, before `parsePayload`: any field may be
+ * absent and unknown fields are allowed; payloads of other types are held too. What an
+ * `EventBuffer` holds by default (`add` accepts any object).
+ */
+export type WirePayload =
+  | ({ type: 'actions'; actions?: Array<Partial<SlimAction>> } & Partial<Omit<ActionsPayload, 'type' | 'actions'>>)
+  | ({ type: 'summary' } & Partial<Omit<SummaryPayload, 'type'>>)
+  | { type?: string; [field: string]: unknown };
+
+/**
  * Validates and normalises a payload: missing fields get defaults, empty identity strings
  * become `null`, `count` is corrected to `actions.length`, unknown fields are dropped.
  * @throws {PayloadError} naming the offending field.
@@ -101,15 +111,15 @@ export interface EventBufferOptions<T extends object> {
   onDrop?: (dropped: T) => void;
 }
 
-/** A bounded, drop-oldest buffer of payload objects, drained on the caller's cadence. */
-export declare class EventBuffer<T extends object = AnyPayload> {
-  /** @throws {RangeError} for a negative or non-integer `maxSize`. */
+/** A bounded, drop-oldest buffer of payload objects, drained on the caller's cadence. Every method is bound. */
+export declare class EventBuffer<T extends object = WirePayload> {
+  /** @throws {RangeError} for a negative or non-integer `maxSize`; {TypeError} for an unknown option. */
   constructor(options?: EventBufferOptions<T>);
   /** Adds a payload (bound: `client.onActions(buffer.add)` works). @throws {TypeError} for a non-object. */
   add(payload: T): void;
   /** Every payload in arrival order; the buffer is emptied. */
   drain(): T[];
-  /** The payloads of the selected types in arrival order; others stay buffered. */
+  /** The payloads of the selected types in arrival order; others stay buffered. @throws {TypeError} for an unknown option. */
   drainByType(options?: { actions?: boolean; summaries?: boolean }): T[];
   /** The newest `n` payloads (all when omitted), oldest first; nothing is removed. */
   peek(n?: number): T[];

@@ -196,3 +196,48 @@ export declare class RedisEventLog implements EventLogBackend {
   /** One request. */
   stats(): Promise<RedisEventLogStats>;
 }
+
+export interface RedisDedupOptions {
+  /** A client; or `url` + `token` (+ `fetch`) to make one. */
+  client?: RedisRestClient;
+  url?: string;
+  token?: string;
+  fetch?: RedisRestClientOptions['fetch'];
+  /** Prefix of the claim keys (`<key>:<idempotency token>`). Default 'tidepool:dedup'. */
+  key?: string;
+  /** Seconds a claim lives, counted from the claim (ActivityBuffer's window). A positive integer; default 3600. */
+  dedupWindowS?: number;
+  /** Per request. Default: the client's. */
+  timeoutMs?: number;
+}
+
+/** The envelope fields a claim reads (any SW4RM envelope has them). */
+export interface DedupEnvelope {
+  message_id: string;
+  idempotency_token?: string | null;
+  /** Envelope state 0-7; terminal: 4-7. */
+  state?: number | null;
+  [field: string]: unknown;
+}
+
+export interface DedupClaim {
+  /** new: process it; in_progress: another claim holds it; duplicate: its holder settled (terminal state). */
+  status: 'new' | 'duplicate' | 'in_progress';
+  /** The message id of the claim's holder. */
+  messageId: string;
+}
+
+/** Idempotency dedup shared by every pod through Redis: exactly one concurrent claimer gets 'new'. Methods are bound. */
+export declare class RedisDedup {
+  /** @throws {TypeError | RangeError} for bad options. */
+  constructor(options: RedisDedupOptions);
+  readonly key: string;
+  readonly dedupWindowS: number;
+  /** One request (none without a token: 'new'). Rejects with TypeError for a bad envelope, or RedisRestError. */
+  claim(envelope: DedupEnvelope): Promise<DedupClaim>;
+  /** Marks the holder's claim terminal (envelope.state 4-7, else RangeError). Resolves to whether it held a live claim. */
+  settle(envelope: DedupEnvelope): Promise<boolean>;
+  /** Deletes the message's claim while in progress, so the next claim gets 'new'. Resolves to whether it did. */
+  release(envelope: DedupEnvelope): Promise<boolean>;
+  stats(): { claims: number; new: number; duplicate: number; inProgress: number; untokened: number; requests: number; retries: number; errors: number };
+}

@@ -156,7 +156,11 @@ export class SseParser {
           this.#line(line, 0, line.length);
         }
       } else if (pos === end) {
-        const size = this.#eventBytes + (oneByteUnits ? pos - eventStart : utf8Length(text, eventStart, pos));
+        // A UTF-16 unit is at most 3 UTF-8 bytes: count exactly only near the limit.
+        const units = pos - eventStart;
+        const size = oneByteUnits || this.#eventBytes + units * 3 <= this.#maxEventBytes
+          ? this.#eventBytes + units
+          : this.#eventBytes + utf8Length(text, eventStart, pos);
         this.#dispatch(size);
         this.#eventBytes = 0;
         eventStart = next;
@@ -189,6 +193,16 @@ export class SseParser {
       && s.charCodeAt(start + 2) === 116 && s.charCodeAt(start + 3) === 97) {
       const from = start + 5 < end && s.charCodeAt(start + 5) === SPACE ? start + 6 : start + 5;
       this.#appendData(s.slice(from, end));
+      return;
+    }
+    // `id:` and `event:`, the other frequent lines.
+    if (c === 105 && end - start >= 3 && s.charCodeAt(start + 2) === COLON && s.charCodeAt(start + 1) === 100) {
+      const value = s.slice(start + 3 < end && s.charCodeAt(start + 3) === SPACE ? start + 4 : start + 3, end);
+      if (!value.includes('\0')) this.#idBuffer = value;
+      return;
+    }
+    if (c === 101 && end - start >= 6 && s.charCodeAt(start + 5) === COLON && s.startsWith('event', start)) {
+      this.#type = s.slice(start + 6 < end && s.charCodeAt(start + 6) === SPACE ? start + 7 : start + 6, end);
       return;
     }
     let colon = start;

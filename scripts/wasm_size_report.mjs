@@ -19,7 +19,7 @@ function uleb() {
   } while (byte & 0x80);
   return value;
 }
-const skipName = () => { at += uleb(); };
+const skipName = () => { const n = uleb(); at += n; };
 const limits = () => { if (uleb() & 1) uleb(); uleb(); };
 
 let importedFunctions = 0;

@@ -1,5 +1,5 @@
 // MemoryPersistence: a PersistenceBackend held in memory, for tests and examples.
-import { describe } from '../arguments.js';
+import { bindMethods, describe, optionsObject } from '../arguments.js';
 
 /** Checks a ChangeSet's shape; a TypeError names what is wrong. */
 export function checkChangeSet(changes) {
@@ -31,11 +31,13 @@ export class MemoryPersistence {
   #meta = null;
   #saves = 0;
 
-  constructor({ lockName } = {}) {
+  constructor(options) {
+    const { lockName } = optionsObject(options, 'MemoryPersistence', ['lockName']);
     if (lockName !== undefined && typeof lockName !== 'string') {
       throw new TypeError(`lockName must be a string, got ${describe(lockName)}`);
     }
     this.lockName = lockName;
+    bindMethods(this);
   }
 
   /** Resolves to `{ records: [[key, value], ...] in stored order, meta }` (copies). */

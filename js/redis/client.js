@@ -9,7 +9,6 @@
 // - A failed call is retried only when the caller says a repeat cannot apply a change twice
 //   (`retry: true`), and only where the failure allows it; a script is never retried blindly.
 // - Errors are `RedisRestError`s; no message contains the token.
-import { redisScriptSha1 } from '../wasm/tidepool.js';
 import { RedisRestError } from '../errors.js';
 import { describe, optionsObject } from '../arguments.js';
 
@@ -110,7 +109,7 @@ export class RedisRestClient {
   }
 
   /**
-   * Runs a Lua script by EVALSHA (its SHA-1 computed once), falling back to EVAL when the
+   * Runs a Lua script by EVALSHA (its SHA-1 computed once per client), falling back to EVAL when the
    * server does not have it cached (an error containing NOSCRIPT: hosted Upstash answers 400,
    * the local gateway 500). `keys` and `args` are arrays of strings (numbers are sent as
    * their decimal text). Options as for `command`; `retry: true` only for a script a repeat
@@ -120,11 +119,7 @@ export class RedisRestClient {
     if (typeof source !== 'string' || source === '') throw new TypeError(`evalScript: source must be a non-empty string, got ${describe(source)}`);
     if (!Array.isArray(keys)) throw new TypeError(`evalScript: keys must be an array, got ${describe(keys)}`);
     if (!Array.isArray(args)) throw new TypeError(`evalScript: args must be an array, got ${describe(args)}`);
-    let sha = this.#shas.get(source);
-    if (sha === undefined) {
-      sha = redisScriptSha1(source);
-      this.#shas.set(source, sha);
-    }
+    const sha = await this.#scriptSha(source, options);
     const rest = [String(keys.length), ...keys, ...args];
     try {
       return await this.command(['EVALSHA', sha, ...rest], options);
@@ -134,6 +129,24 @@ export class RedisRestClient {
       // EVAL caches the script, so later calls find it by EVALSHA.
       return this.command(['EVAL', source, ...rest], options);
     }
+  }
+
+  /**
+   * The SHA-1 (lowercase hex) EVALSHA names `source` by, computed once: Web Crypto's digest,
+   * or, where the runtime has no `crypto.subtle` (a browser page served over plain http),
+   * Redis's own answer to SCRIPT LOAD (one request, which also caches the script; loading
+   * twice changes nothing, so it is retried).
+   */
+  async #scriptSha(source, options) {
+    let sha = this.#shas.get(source);
+    if (sha === undefined) {
+      const subtle = globalThis.crypto?.subtle;
+      sha = subtle
+        ? hex(await subtle.digest('SHA-1', new TextEncoder().encode(source)))
+        : await this.command(['SCRIPT', 'LOAD', source], { ...options, retry: true });
+      this.#shas.set(source, sha);
+    }
+    return sha;
   }
 
   /** `{ requests, retries, errors, scriptFallbacks }` over the client's lifetime. */
@@ -241,6 +254,11 @@ export class RedisRestClient {
   #error(code, message, status, command, mayHaveApplied, extra = {}) {
     return new RedisRestError(redact(message, this.#token), { code, status, command, mayHaveApplied, ...extra });
   }
+}
+
+/** Lowercase hex digits of the bytes of `buffer` (an ArrayBuffer). */
+function hex(buffer) {
+  return Array.from(new Uint8Array(buffer), (byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
 /** The runtime's fetch, looked up at call time. */

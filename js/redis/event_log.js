@@ -208,7 +208,7 @@ export class RedisEventLog {
   }
 
   async #read(options, what) {
-    const { since, limit } = optionsObject(options, what);
+    const { since, limit } = optionsObject(options, what, ['since', 'limit']);
     const from = checkInteger(since, 'since');
     const cap = checkInteger(limit, 'limit');
     // A negative `since` is before every id: the same as no cursor.

@@ -7,6 +7,7 @@
 
 use serde_json::Value;
 
+use crate::core::json;
 use crate::core::number::safe_integer;
 
 /// Strings longer than this (in characters) are described by their length.
@@ -28,7 +29,7 @@ pub fn kind(value: &Value) -> &'static str {
 /// and null by their [`kind`].
 pub fn describe(value: &Value) -> String {
     match value {
-        Value::Bool(_) | Value::Number(_) => value.to_string(),
+        Value::Bool(_) | Value::Number(_) => json::text(value),
         Value::String(text) => string(text),
         other => kind(other).to_owned(),
     }
@@ -40,7 +41,7 @@ pub fn string(text: &str) -> String {
     if chars > SHOWN_STRING_CHARS {
         format!("a string of {chars} characters")
     } else {
-        Value::from(text).to_string()
+        json::quoted(text)
     }
 }
 
@@ -56,7 +57,7 @@ pub fn number(value: f64) -> String {
     } else if let Some(integer) = safe_integer(value) {
         integer.to_string()
     } else {
-        Value::from(value).to_string()
+        json::text(&value)
     }
 }
 

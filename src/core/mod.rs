@@ -5,6 +5,7 @@ pub mod describe;
 pub mod durable;
 pub mod event_buffer;
 pub mod event_log;
+pub mod json;
 pub mod number;
 pub mod payload;
 pub mod redis;

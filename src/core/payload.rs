@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::core::describe::describe;
+use crate::core::json;
 use crate::core::number::safe_integer;
 
 /// One UI action extracted from a user session.
@@ -260,7 +261,7 @@ impl<'a> Fields<'a> {
             None => Ok(0.0),
             Some(value @ Value::Number(n)) => {
                 n.as_f64().filter(|n| n.is_finite()).ok_or_else(|| {
-                    self.error(key, expected_got("a finite number", &value.to_string()))
+                    self.error(key, expected_got("a finite number", &json::text(value)))
                 })
             }
             Some(other) => Err(self.error(key, expected_got(expected, &describe(other)))),

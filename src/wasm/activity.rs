@@ -15,12 +15,12 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::core::activity::constants::error_code;
+use crate::core::activity::snapshot_of;
 use crate::core::activity::{
     self as core, Ack, ActivityBuffer, ActivityBufferOptions, ActivityError, ActivityRecord,
     Direction, DuplicateStatus, Envelope, EnvelopeOptions, OnFull, RecordedEnvelope,
     SequenceTracker, Strategy,
 };
-use crate::core::activity::snapshot_of;
 use crate::core::durable::ChangeTracker;
 use crate::core::number::safe_integer;
 use crate::wasm::convert;
@@ -419,7 +419,7 @@ impl ActivityBufferCore {
             fields.insert("cleared".into(), changes.cleared.into());
             fields.insert("removed".into(), changes.removed.into());
         }
-        Ok(convert::json_to_js(&snapshot))
+        Ok(convert::to_js(&snapshot))
     }
 
     /// Puts back one change of a `takeChanges` whose write failed, under those made since:
@@ -460,7 +460,7 @@ impl ActivityBufferCore {
     #[wasm_bindgen(js_name = toSnapshot)]
     pub fn to_snapshot(&self, envelopes: js_sys::Array) -> Result<JsValue, JsValue> {
         let records: Vec<_> = self.buffer.records().collect();
-        Ok(convert::json_to_js(&snapshot_js(&records, &envelopes)?))
+        Ok(convert::to_js(&snapshot_js(&records, &envelopes)?))
     }
 }
 
@@ -647,10 +647,7 @@ fn custom_strategy(
     Strategy::Custom(Box::new(move |order: Vec<String>, excess: usize| {
         let order: js_sys::Array = order.iter().map(|id| JsValue::from_str(id)).collect();
         let failed = |error: JsValue| {
-            let message = error
-                .dyn_ref::<js_sys::Error>()
-                .map(|e| String::from(e.message()))
-                .unwrap_or_else(|| convert::describe(&error));
+            let message = convert::error_message(&error);
             *thrown.borrow_mut() = Some(error);
             message
         };

@@ -9,6 +9,7 @@ use std::fmt::Write;
 
 use crate::core::activity::{Envelope, FieldValue};
 use crate::core::describe;
+use crate::core::json;
 use crate::core::number::{safe_integer, MAX_SAFE_INTEGER};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -21,19 +22,32 @@ use wasm_bindgen::prelude::*;
 ///
 /// Numbers above 2^53 lose precision, as in any JS number; non-finite floats become `null`
 /// (the types sent here hold none: clocks and JSON data are checked finite on the way in).
-pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
-    // Writing into a `Vec` fails only for a map with non-string keys; no type sent here
-    // has one.
-    let text = serde_json::to_string(value)
-        .map_err(|_| type_error("a value could not be converted to JSON"))?;
+pub fn to_js<T: Serialize + ?Sized>(value: &T) -> JsValue {
     // Text serde_json wrote is valid JSON, so `JSON.parse` cannot fail.
-    Ok(js_sys::JSON::parse(&text).unwrap_or_default())
+    js_sys::JSON::parse(&json::text(value)).unwrap_or_default()
 }
 
-/// JSON data as plain JS data: the text serde_json writes, read back by `JSON.parse`.
-pub fn json_to_js(value: &serde_json::Value) -> JsValue {
-    // Text serde_json wrote is valid JSON, so `JSON.parse` cannot fail.
-    js_sys::JSON::parse(&value.to_string()).unwrap_or_default()
+/// JSON text as JSON data, read by JS's `JSON.parse` (so the module carries no JSON parser)
+/// and then checked like any JS value ([`json_from_js`]: nesting deeper than 128 levels is
+/// refused, as serde_json refuses it). `Err` says why the text is not JSON data.
+pub fn json_from_text(text: &str) -> Result<serde_json::Value, String> {
+    let value = js_sys::JSON::parse(text).map_err(|error| error_message(&error))?;
+    json_from_js(&value).map_err(|not_json| {
+        let at = if not_json.path.is_empty() {
+            "the value"
+        } else {
+            &not_json.path
+        };
+        format!("{at} is {}", not_json.problem)
+    })
+}
+
+/// The message of a thrown JS value: an `Error`'s `message`, else the value described.
+pub fn error_message(error: &JsValue) -> String {
+    error
+        .dyn_ref::<js_sys::Error>()
+        .map(|error| String::from(error.message()))
+        .unwrap_or_else(|| describe(error))
 }
 
 /// An envelope as a plain object: JSON fields as plain data, byte fields as fresh
@@ -47,10 +61,10 @@ pub fn envelope_to_js(envelope: &Envelope) -> js_sys::Object {
         if text.len() > 1 {
             text.push(',');
         }
-        text.push_str(&serde_json::Value::from(name).to_string());
+        text.push_str(&json::quoted(name));
         text.push(':');
         match value {
-            FieldValue::Json(value) => text.push_str(&value.to_string()),
+            FieldValue::Json(value) => text.push_str(&json::text(value)),
             FieldValue::Bytes(_) => text.push_str("null"),
         }
     }
@@ -62,7 +76,9 @@ pub fn envelope_to_js(envelope: &Envelope) -> js_sys::Object {
     for (name, value) in envelope.fields() {
         if let FieldValue::Bytes(bytes) = value {
             let bytes = js_sys::Uint8Array::from(bytes.as_slice());
-            // Setting a property on a plain object cannot fail.
+            // The `null` placeholder made `name` an own data property, so this sets data even
+            // for a field named `__proto__` (it never reaches the prototype setter). Setting
+            // a property on a plain object cannot fail.
             let _ = js_sys::Reflect::set(&object, &JsValue::from_str(name), &bytes);
         }
     }
@@ -156,6 +172,14 @@ pub fn optional_integer(
     let number = value.as_f64().ok_or_else(|| type_error(&message()))?;
     if let Some(integer) = safe_integer(number) {
         return Ok(Some(integer));
+    }
+    if number.fract() == 0.0 {
+        // Whole, but beyond what a JS number holds exactly: say which limit.
+        return Err(range_error(&must_be(
+            name,
+            "an integer within ±Number.MAX_SAFE_INTEGER (9007199254740991)",
+            value,
+        )));
     }
     Err(match non_integer {
         NonInteger::TypeError => type_error(&message()),
@@ -372,7 +396,9 @@ fn is_plain_object(value: &JsValue) -> bool {
 }
 
 /// What kind of value this is, for messages; never a primitive's value (it may be a
-/// secret). The same words as [`describe::kind`] for JSON values.
+/// secret). The same words as [`describe::kind`] for JSON values, and as `describe` in
+/// `js/arguments.js`: `an object` (plain), `a Date` / `an ArrayBuffer` (built-in classes),
+/// `an instance of Foo` (other classes).
 pub fn kind(value: &JsValue) -> String {
     if value.is_null() {
         "null".into()
@@ -386,15 +412,28 @@ pub fn kind(value: &JsValue) -> String {
         "a symbol".into()
     } else if js_sys::Array::is_array(value) {
         "an array".into()
+    } else if is_plain_object(value) {
+        "an object".into()
     } else if value.is_object() {
-        let constructor = js_sys::Reflect::get(value, &JsValue::from_str("constructor"))
+        // The prototype's constructor, not `value.constructor`: an own `constructor` key is data.
+        let prototype = js_sys::Object::get_prototype_of(value);
+        let descriptor =
+            js_sys::Object::get_own_property_descriptor(&prototype, &"constructor".into());
+        let constructor = js_sys::Reflect::get(&descriptor, &"value".into())
             .ok()
-            .and_then(|c| js_sys::Reflect::get(&c, &JsValue::from_str("name")).ok())
-            .and_then(|n| n.as_string())
-            .filter(|n| !n.is_empty());
-        match constructor {
-            Some(name) => format!("a {name} object"),
-            None => "a non-plain object".into(),
+            .and_then(|c| c.dyn_into::<js_sys::Function>().ok());
+        let Some(constructor) = constructor else {
+            return "an object with a custom prototype".into();
+        };
+        let name = String::from(constructor.name());
+        if name.is_empty() {
+            "an object with a custom prototype".into()
+        } else if !String::from(constructor.to_string()).ends_with("[native code] }") {
+            format!("an instance of {name}")
+        } else if name.starts_with(['A', 'E', 'I', 'O']) {
+            format!("an {name}")
+        } else {
+            format!("a {name}")
         }
     } else {
         // A string, number or boolean: its type only, never the value (it may be a secret).

@@ -111,12 +111,12 @@ impl EventLogCore {
         };
         let payload = SizedPayload::new(payload);
         match &mut self.backend {
-            Backend::Memory(log) => {
-                convert::to_js(log.append(&kind, payload, now).map_err(log_error)?)
-            }
-            Backend::Disabled(log) => {
-                convert::to_js(&log.append(&kind, payload, now).map_err(log_error)?)
-            }
+            Backend::Memory(log) => Ok(convert::to_js(
+                log.append(&kind, payload, now).map_err(log_error)?,
+            )),
+            Backend::Disabled(log) => Ok(convert::to_js(
+                &log.append(&kind, payload, now).map_err(log_error)?,
+            )),
         }
     }
 
@@ -127,19 +127,19 @@ impl EventLogCore {
             Backend::Memory(log) => log.query(since, limit, now),
             Backend::Disabled(log) => log.query(since, limit, now),
         };
-        convert::to_js(&EventList(events.map_err(log_error)?))
+        Ok(convert::to_js(&EventList(events.map_err(log_error)?)))
     }
 
     /// `{ events, firstId, lastId, missed, nextSince }`.
     pub fn read(&mut self, since: JsValue, limit: JsValue, now: f64) -> Result<JsValue, JsValue> {
         let (since, limit) = cursor_args(&since, &limit)?;
         match &mut self.backend {
-            Backend::Memory(log) => {
-                convert::to_js(&view(log.read(since, limit, now).map_err(log_error)?))
-            }
-            Backend::Disabled(log) => {
-                convert::to_js(&view(log.read(since, limit, now).map_err(log_error)?))
-            }
+            Backend::Memory(log) => Ok(convert::to_js(&view(
+                log.read(since, limit, now).map_err(log_error)?,
+            ))),
+            Backend::Disabled(log) => Ok(convert::to_js(&view(
+                log.read(since, limit, now).map_err(log_error)?,
+            ))),
         }
     }
 
@@ -155,7 +155,7 @@ impl EventLogCore {
     }
 
     /// Lifetime counters (memory backend; a disabled log reports its appends only).
-    pub fn stats(&self) -> Result<JsValue, JsValue> {
+    pub fn stats(&self) -> JsValue {
         let view = match &self.backend {
             Backend::Memory(log) => {
                 let stats = log.stats();
@@ -268,10 +268,10 @@ pub fn parse_activity_query(
         since: Option<u64>,
         limit: u32,
     }
-    convert::to_js(&View {
+    Ok(convert::to_js(&View {
         since: query.since,
         limit: query.limit,
-    })
+    }))
 }
 
 /// The live tail's starting cursor: `Last-Event-ID` over `since`; `undefined` when neither.
@@ -292,7 +292,7 @@ pub fn format_sse_event(id: f64, kind: &str, data_json: &str) -> String {
 }
 
 #[wasm_bindgen(js_name = activityEndpointLimits)]
-pub fn activity_endpoint_limits() -> Result<JsValue, JsValue> {
+pub fn activity_endpoint_limits() -> JsValue {
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct Limits {
@@ -300,12 +300,14 @@ pub fn activity_endpoint_limits() -> Result<JsValue, JsValue> {
         max_limit: u32,
         heartbeat_ms: u32,
         heartbeat: &'static str,
+        retry: &'static str,
     }
     convert::to_js(&Limits {
         default_limit: endpoint::DEFAULT_LIMIT,
         max_limit: endpoint::MAX_LIMIT,
         heartbeat_ms: endpoint::HEARTBEAT_INTERVAL_SECONDS * 1000,
         heartbeat: endpoint::SSE_HEARTBEAT,
+        retry: endpoint::SSE_RETRY,
     })
 }
 

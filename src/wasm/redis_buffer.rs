@@ -58,7 +58,7 @@ struct DrainView<'a> {
     unreadable: Vec<UnreadableView<'a>>,
 }
 
-fn plan_to_js(plan: &Plan) -> Result<JsValue, JsValue> {
+fn plan_to_js(plan: &Plan) -> JsValue {
     convert::to_js(&PlanView {
         script: plan.script.name(),
         keys: &plan.keys,
@@ -158,21 +158,21 @@ impl RedisBufferCore {
                 json,
             });
         }
-        plan_to_js(&self.buffer.add_plan(batch_id, &decoded))
+        Ok(plan_to_js(&self.buffer.add_plan(batch_id, &decoded)))
     }
 
     #[wasm_bindgen(js_name = fencePlan)]
-    pub fn fence_plan(&self, batch_ids: Vec<String>) -> Result<JsValue, JsValue> {
+    pub fn fence_plan(&self, batch_ids: Vec<String>) -> JsValue {
         plan_to_js(&self.buffer.fence_plan(&batch_ids))
     }
 
     #[wasm_bindgen(js_name = drainPlan)]
-    pub fn drain_plan(&self, drain_id: &str, delivered: Vec<String>) -> Result<JsValue, JsValue> {
+    pub fn drain_plan(&self, drain_id: &str, delivered: Vec<String>) -> JsValue {
         plan_to_js(&self.buffer.drain_plan(drain_id, &delivered))
     }
 
     #[wasm_bindgen(js_name = sizePlan)]
-    pub fn size_plan(&self) -> Result<JsValue, JsValue> {
+    pub fn size_plan(&self) -> JsValue {
         plan_to_js(&self.buffer.size_plan())
     }
 
@@ -180,7 +180,7 @@ impl RedisBufferCore {
     #[wasm_bindgen(js_name = decodeAdd)]
     pub fn decode_add(&self, reply: JsValue) -> Result<JsValue, JsValue> {
         let outcome = buffer::decode_add(&reply_json(&reply)?).map_err(bad_reply)?;
-        convert::to_js(&OutcomeView::from(outcome))
+        Ok(convert::to_js(&OutcomeView::from(outcome)))
     }
 
     /// One `{ status: 'replayed' | 'fenced', evicted, merged }` per fenced batch.
@@ -189,14 +189,15 @@ impl RedisBufferCore {
         let outcomes =
             buffer::decode_fence(&reply_json(&reply)?, count as usize).map_err(bad_reply)?;
         let views: Vec<OutcomeView> = outcomes.into_iter().map(OutcomeView::from).collect();
-        convert::to_js(&views)
+        Ok(convert::to_js(&views))
     }
 
     /// `{ replayed, events, unreadable: [{ member, problem }] }`; events in drain order.
     #[wasm_bindgen(js_name = decodeDrain)]
     pub fn decode_drain(&self, reply: JsValue) -> Result<JsValue, JsValue> {
-        let drained = buffer::decode_drain(&reply_json(&reply)?).map_err(bad_reply)?;
-        convert::to_js(&DrainView {
+        let drained = buffer::decode_drain(&reply_json(&reply)?, &mut convert::json_from_text)
+            .map_err(bad_reply)?;
+        Ok(convert::to_js(&DrainView {
             replayed: drained.replayed,
             events: drained.events.iter().map(|event| &event.payload).collect(),
             unreadable: drained
@@ -207,7 +208,7 @@ impl RedisBufferCore {
                     problem: &u.problem,
                 })
                 .collect(),
-        })
+        }))
     }
 
     #[wasm_bindgen(js_name = decodeSize)]
@@ -219,7 +220,7 @@ impl RedisBufferCore {
 
 /// The buffer's scripts by the names plans use: `{ add, fence, drain, size }`.
 #[wasm_bindgen(js_name = redisBufferScripts)]
-pub fn redis_buffer_scripts() -> Result<JsValue, JsValue> {
+pub fn redis_buffer_scripts() -> JsValue {
     #[derive(Serialize)]
     struct Scripts {
         add: &'static str,
@@ -233,12 +234,6 @@ pub fn redis_buffer_scripts() -> Result<JsValue, JsValue> {
         drain: scripts::DRAIN,
         size: scripts::SIZE,
     })
-}
-
-/// The SHA-1 (lowercase hex) EVALSHA names `source` by.
-#[wasm_bindgen(js_name = redisScriptSha1)]
-pub fn redis_script_sha1(source: &str) -> String {
-    scripts::sha1_hex(source)
 }
 
 /// A fresh random id for an add batch or a drain.

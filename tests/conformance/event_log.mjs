@@ -62,12 +62,19 @@ export const eventLogChecks = {
     assertEqual(bad.status, 400, 'malformed limit');
     assert(typeof (await bad.json()).error === 'string', 'error message');
     const post = await handler(new Request('http://x/activity', { method: 'POST', body: 'x' }));
-    assertEqual([post.status, post.headers.get('allow')], [405, 'GET'], '405');
+    assertEqual([post.status, post.headers.get('allow')], [405, 'GET, HEAD'], '405');
+    const head = await handler(new Request('http://x/activity?since=1', { method: 'HEAD' }));
+    assertEqual([head.status, head.body, head.headers.get('content-type')], [200, null, ok.headers.get('content-type')], 'HEAD');
   },
   async 'activity endpoint: SSE replay, live push, cancel leaves no listener'(tp) {
     const log = new tp.InMemoryEventLog({ now: () => T0 });
-    log.append('one');
     const handler = tp.activityHandler(log, { heartbeatMs: 60_000 });
+    // On an empty log, the first chunk (a retry: line) is there at once, before any event or heartbeat.
+    const empty = await handler(new Request('http://x/', { headers: { accept: 'text/event-stream' } }));
+    const opening = empty.body.getReader();
+    assertEqual(new TextDecoder().decode((await opening.read()).value), 'retry: 3000\n\n', 'first line at once');
+    await opening.cancel();
+    log.append('one');
     const response = await handler(new Request('http://x/', { headers: { accept: 'text/event-stream' } }));
     const reader = response.body.getReader();
     const decoder = new TextDecoder();
@@ -75,10 +82,11 @@ export const eventLogChecks = {
     const readFrames = async (count) => {
       while (text.split('\n\n').length - 1 < count) text += decoder.decode((await reader.read()).value);
     };
-    await readFrames(1);
-    log.append('two', { n: 2 });
     await readFrames(2);
-    assertEqual(text.split('\n\n')[1], `id: 2\nevent: two\ndata: {"id":2,"timestamp":${T0},"kind":"two","payload":{"n":2}}`, 'pushed frame');
+    log.append('two', { n: 2 });
+    await readFrames(3);
+    assertEqual(text.split('\n\n')[0], 'retry: 3000', 'retry first');
+    assertEqual(text.split('\n\n')[2], `id: 2\nevent: two\ndata: {"id":2,"timestamp":${T0},"kind":"two","payload":{"n":2}}`, 'pushed frame');
     assertEqual(log.subscriberCount, 1, 'subscribed while open');
     await reader.cancel();
     assertEqual(log.subscriberCount, 0, 'unsubscribed after cancel');

@@ -1,7 +1,7 @@
 // Type-checks a use of every export of the package (`tsc --noEmit`); it is not run.
 import {
   ready, init, EventBuffer, parsePayload, toText, mergeActions, TidepoolError, PayloadError,
-  type ActionsPayload, type SummaryPayload, type AnyPayload, type SlimAction, type EventBufferOptions,
+  type ActionsPayload, type SummaryPayload, type AnyPayload, type WirePayload, type SlimAction, type EventBufferOptions,
   InMemoryEventLog, DisabledEventLog, createEventLog, activityHandler,
   type LogEvent, type EventLogBackend, type EventLogReadResult, type EventLogStats, type EventLogOptions,
   type EventLogQuery, type CreateEventLogOptions, type ActivityHandlerOptions, type ActivityPage,
@@ -56,6 +56,20 @@ async function main(): Promise<void> {
   const newest: AnyPayload[] = buffer.peek(5);
   const counts: number[] = [buffer.size, buffer.maxSize, buffer.droppedCount, buffer.clear()];
   const empty: boolean = buffer.isEmpty;
+
+  // The default item type takes payloads as they arrive on the wire (fields absent, extra fields).
+  const wire = new EventBuffer();
+  wire.add({ type: 'actions', session_id: 'ps_1', actions: [{ index: 0, type: 'click', description: 'x' }], extra: 1 });
+  wire.add({ type: 'summary', summary: 's' });
+  wire.add({ type: 'other', anything: true });
+  const { drain: drainWire } = wire;
+  const wired: WirePayload[] = drainWire();
+  void wired;
+  const typedLog = new InMemoryEventLog<{ turn: number }>();
+  const turn: number = typedLog.append('turn.started', { turn: 1 }).payload.turn;
+  const turns: number[] = typedLog.query().map((e) => e.payload.turn);
+  const readTurns: number[] = typedLog.read({ since: 0 }).events.map((e) => e.payload.turn);
+  void turn, turns, readTurns;
 
   const custom = new EventBuffer<{ kind: string }>({ maxSize: 0 });
   custom.add({ kind: 'x' });
@@ -136,6 +150,7 @@ import {
   type BufferBackend, type RedisEventBufferOptions, type RedisEventBufferStats, type RedisDropReason,
   type RedisRestClientOptions, type RedisCallOptions, type PipelineEntry, type RedisRestErrorCode,
   RedisEventLog, type RedisEventLogOptions, type RedisEventLogStats,
+  RedisDedup, type RedisDedupOptions, type DedupClaim, type DedupEnvelope,
 } from 'tidepool';
 
 async function redis(): Promise<void> {
@@ -179,10 +194,22 @@ async function redis(): Promise<void> {
   const logStats: RedisEventLogStats = await redisLog.stats();
   const bounds: [string, number, number, number | null] = [redisLog.key, redisLog.ttlSeconds, redisLog.maxEntries, redisLog.maxBytes];
   void asBackend, appended, page, queried, dropped, logStats.replayedAppends, bounds;
+  const dedupOptions: RedisDedupOptions = { client, key: 'svc:dedup', dedupWindowS: 600, timeoutMs: 1000 };
+  const dedup = new RedisDedup(dedupOptions);
+  const incoming: DedupEnvelope = { message_id: 'm1', idempotency_token: 't1', state: 2 };
+  const claimed: DedupClaim = await dedup.claim(incoming);
+  if (claimed.status === 'new') await dedup.settle({ ...incoming, state: 4 });
+  const released: boolean = await dedup.release(incoming);
+  void released, dedup.key, dedup.dedupWindowS, dedup.stats().inProgress, claimed.messageId;
 }
 void redis;
 
+import { IndexedDBPersistence, type IndexedDBPersistenceOptions } from 'tidepool/persistence/indexeddb';
+
 async function persistence(): Promise<void> {
+  const idbOptions: IndexedDBPersistenceOptions = { name: 'agent', durability: 'relaxed' };
+  const idb: PersistenceBackend = new IndexedDBPersistence(idbOptions);
+  void idb.lockName;
   const memory = new MemoryPersistence({ lockName: 'tidepool:test' });
   const custom: PersistenceBackend = {
     async load(): Promise<StoredState> { return { records: [['k', { v: 1 }]], meta: null }; },

@@ -84,7 +84,7 @@ describe('activity endpoint in Node (node:http)', { timeout: 60_000 }, () => {
     for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
       const response = await fetch(server.url, { method, body: method === 'OPTIONS' ? undefined : '{}' });
       assert.equal(response.status, 405, method);
-      assert.equal(response.headers.get('allow'), 'GET', method);
+      assert.equal(response.headers.get('allow'), 'GET, HEAD', method);
       assert.match((await response.json()).error, new RegExp(method));
     }
     assert.equal((await fetch(server.url)).headers.get('access-control-allow-origin'), null);
@@ -92,8 +92,8 @@ describe('activity endpoint in Node (node:http)', { timeout: 60_000 }, () => {
     assert.equal(get.headers.get('access-control-allow-origin'), '*');
     const preflight = await fetch(corsServer.url, { method: 'OPTIONS' });
     assert.equal(preflight.status, 204);
-    assert.equal(preflight.headers.get('access-control-allow-methods'), 'GET, OPTIONS');
-    assert.equal((await fetch(corsServer.url, { method: 'POST' })).headers.get('allow'), 'GET, OPTIONS');
+    assert.equal(preflight.headers.get('access-control-allow-methods'), 'GET, HEAD, OPTIONS');
+    assert.equal((await fetch(corsServer.url, { method: 'POST' })).headers.get('allow'), 'GET, HEAD, OPTIONS');
   });
 
   test('bad handler arguments are TypeErrors', () => {
@@ -204,7 +204,7 @@ describe('activity endpoint in workerd (Miniflare)', { timeout: 120_000 }, () =>
     assert.match((await bad.json()).error, /invalid limit/);
     const post = await mf.dispatchFetch('http://localhost/activity', { method: 'POST', body: '{}' });
     assert.equal(post.status, 405);
-    assert.equal(post.headers.get('allow'), 'GET, OPTIONS');
+    assert.equal(post.headers.get('allow'), 'GET, HEAD, OPTIONS');
     await post.arrayBuffer();
   });
 

@@ -33,6 +33,13 @@ async function runInNode(block, project, env = {}) {
   assert.equal(code, 0, `README.md line ${block.line}: the example exited with ${code}\n${stderr}${stdout}`);
 }
 
+/** The package's entry and sub-path exports, and its dependency `idb`, as a browser resolves them. */
+const BROWSER_IMPORTS = {
+  tidepool: '/pkg/entry/browser.js',
+  'tidepool/persistence/indexeddb': '/pkg/persistence/indexeddb.js',
+  idb: '/idb/index.js',
+};
+
 /**
  * Runs the block as a module in Chromium, `tidepool` mapped to pkg/'s browser entry; it fails
  * on an uncaught exception or a console error, and times out when the block never finishes.
@@ -41,13 +48,15 @@ async function runInBrowser(block, project) {
   writeFileSync(join(project, `readme-line-${block.line}.mjs`), `${block.code}\n`);
   writeFileSync(join(project, `readme-line-${block.line}.html`), [
     '<!doctype html><meta charset="utf-8">',
-    '<script type="importmap">{ "imports": { "tidepool": "/pkg/entry/browser.js" } }</script>',
+    `<script type="importmap">${JSON.stringify({ imports: BROWSER_IMPORTS })}</script>`,
     '<script type="module">',
     `  import('./readme-line-${block.line}.mjs').then(() => { window.readmeDone = 'ok'; },`,
     '    (error) => { window.readmeDone = String(error && error.stack || error); });',
     '</script>',
   ].join('\n'));
-  const server = await serveDirectory(project, { mounts: { '/pkg/': join(root, 'pkg') } });
+  const server = await serveDirectory(project, {
+    mounts: { '/pkg/': join(root, 'pkg'), '/idb/': join(root, 'node_modules', 'idb', 'build') },
+  });
   const browser = await launchChromium();
   try {
     const { value, errors } = await resultOfPage(browser, `${server.url}/readme-line-${block.line}.html`, 'readmeDone', 60_000);

@@ -73,6 +73,33 @@ describe('RedisRestClient', { skip: unavailable ?? false }, () => {
     assert.equal(viaProxy.stats().scriptFallbacks, 1);
   });
 
+  test('EVALSHA names a script by the SHA-1 Redis gives it (Web Crypto), or asks Redis without crypto.subtle', async () => {
+    const script = 'return "sha-' + Math.random() + '"';
+    const expected = await new RedisRestClient({ url: servers.url, token: TOKEN }).command(['SCRIPT', 'LOAD', script]);
+    const sent = [];
+    const spy = await proxy(({ body }) => {
+      sent.push(JSON.parse(body).slice(0, 2));
+      return 'pass';
+    });
+    const client = new RedisRestClient({ url: spy.url, token: TOKEN });
+    assert.match(await client.evalScript(script), /^sha-/);
+    assert.deepEqual(sent, [['EVALSHA', expected]], 'digest computed locally: one request');
+    // A browser page served over plain http has no crypto.subtle: Redis computes the digest.
+    const webCrypto = Object.getOwnPropertyDescriptor(globalThis, 'crypto');
+    const real = globalThis.crypto;
+    Object.defineProperty(globalThis, 'crypto', { value: { getRandomValues: real.getRandomValues.bind(real) }, configurable: true });
+    try {
+      sent.length = 0;
+      const insecure = new RedisRestClient({ url: spy.url, token: TOKEN });
+      assert.match(await insecure.evalScript(script), /^sha-/);
+      assert.match(await insecure.evalScript(script), /^sha-/);
+      assert.deepEqual(sent, [['SCRIPT', 'LOAD'], ['EVALSHA', expected], ['EVALSHA', expected]], 'SCRIPT LOAD once per client');
+    } finally {
+      Object.defineProperty(globalThis, 'crypto', webCrypto);
+    }
+    assert.ok(globalThis.crypto.subtle, 'Web Crypto restored');
+  });
+
   test('NOSCRIPT in a hosted-Upstash-style 400 also falls back to EVAL', async () => {
     const sent = [];
     const hosted = await proxy(({ body }) => {

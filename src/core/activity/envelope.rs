@@ -9,10 +9,11 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
+use super::constants::envelope_state;
 use super::error::ActivityError;
 use super::json::integer_in;
 use crate::core::describe::kind;
-use crate::core::number::{safe_integer, MAX_SAFE_INTEGER};
+use crate::core::number::safe_integer;
 
 /// Snapshot marker listing an envelope's byte fields; never a field of a live envelope.
 pub const BYTES_FIELDS_KEY: &str = "_bytes_fields";
@@ -163,8 +164,8 @@ impl Envelope {
     /// Checks what the buffer relies on and returns the message id.
     ///
     /// `message_id` is a non-empty string; `idempotency_token` and `correlation_id` are
-    /// strings or absent/null; `state` is an integer or absent/null (any integer: peers may
-    /// speak a newer protocol); the snapshot markers are absent.
+    /// strings or absent/null; `state` is an envelope state (0-7, the range `updateState` and
+    /// `buildEnvelope` accept) or absent/null; the snapshot markers are absent.
     pub fn validate_for_record(&self) -> Result<&str, ActivityError> {
         let message_id = match self.get("message_id") {
             None | Some(FieldValue::Json(Value::Null)) => {
@@ -196,8 +197,8 @@ impl Envelope {
                 integer_in(
                     state,
                     "state",
-                    -MAX_SAFE_INTEGER..=MAX_SAFE_INTEGER,
-                    "an integer",
+                    envelope_state::VALID,
+                    "an envelope state from 0 to 7",
                 )?;
             }
             Some(FieldValue::Bytes(_)) => {
@@ -401,7 +402,14 @@ mod tests {
         );
         let e = err(json!({"message_id": "m", "_payload_is_b64": true}));
         assert!(matches!(e, ActivityError::InvalidArgument { .. }));
-        let ok = envelope(json!({"message_id": "m", "state": 42, "idempotency_token": null}));
+        for state in [42, -1, 8] {
+            let e = err(json!({"message_id": "m", "state": state}));
+            assert_eq!(
+                e.to_string(),
+                format!("state must be an envelope state from 0 to 7, got {state}")
+            );
+        }
+        let ok = envelope(json!({"message_id": "m", "state": 7, "idempotency_token": null}));
         assert_eq!(ok.validate_for_record(), Ok("m"));
     }
 

@@ -31,7 +31,10 @@ pub enum ActivityError {
         max_size: usize,
     },
     /// A custom eviction strategy named a message id that is not in the buffer.
-    #[error("eviction strategy named message_id {id:?}, which is not in the buffer; nothing was evicted")]
+    #[error(
+        "eviction strategy named message_id {}, which is not in the buffer; nothing was evicted",
+        crate::core::json::quoted(.id)
+    )]
     UnknownVictim { id: String },
     /// A custom eviction strategy returned fewer distinct victims than were needed.
     #[error("eviction strategy returned {returned} distinct victim(s), {needed} needed; nothing was evicted")]

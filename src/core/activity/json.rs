@@ -34,7 +34,11 @@ pub(crate) fn integer_in(
         .or_else(|| number.as_f64().and_then(safe_integer));
     match integer {
         Some(i) if allowed.contains(&i) && i.abs() <= MAX_SAFE_INTEGER => Ok(i),
-        _ => Err(ActivityError::range(field, value.to_string(), expected)),
+        _ => Err(ActivityError::range(
+            field,
+            crate::core::json::text(value),
+            expected,
+        )),
     }
 }
 

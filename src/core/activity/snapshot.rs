@@ -27,6 +27,7 @@ use super::error::ActivityError;
 use super::json::{integer_in, object};
 use super::record::{ActivityRecord, Direction, RecordedEnvelope, STAGE_EXPECTED};
 use crate::core::describe::kind;
+use crate::core::json;
 use crate::core::number::MAX_SAFE_INTEGER;
 
 /// The only snapshot version there is.
@@ -158,14 +159,17 @@ pub fn envelope_from_snapshot(value: &Value, path: &str) -> Result<Envelope, Act
                 if bytes_fields.contains(name) {
                     return Err(ActivityError::snapshot(
                         name_path,
-                        format!("lists {name:?} twice"),
+                        format!("lists {} twice", json::quoted(name)),
                     ));
                 }
                 if name == BYTES_FIELDS_KEY || name == PAYLOAD_IS_B64_KEY || !map.contains_key(name)
                 {
                     return Err(ActivityError::snapshot(
                         name_path,
-                        format!("names {name:?}, which is not a field of the envelope"),
+                        format!(
+                            "names {}, which is not a field of the envelope",
+                            json::quoted(name)
+                        ),
                     ));
                 }
                 bytes_fields.push(name.clone());
@@ -265,7 +269,11 @@ fn records_from_snapshot(snapshot: &Value) -> Result<Vec<ActivityRecord>, Activi
         Some(Value::String(v)) => {
             return Err(ActivityError::snapshot(
                 "version",
-                format!("{v:?} is not supported (expected {SNAPSHOT_VERSION:?})"),
+                format!(
+                    "{} is not supported (expected {})",
+                    json::quoted(v),
+                    json::quoted(SNAPSHOT_VERSION)
+                ),
             ))
         }
         Some(other) => return Err(must_be("version", "a string", other)),
@@ -295,13 +303,16 @@ fn records_from_snapshot(snapshot: &Value) -> Result<Vec<ActivityRecord>, Activi
         let Ok(index) = entries.binary_search_by(|(key, _)| key.as_str().cmp(id)) else {
             return Err(ActivityError::snapshot(
                 path,
-                format!("{id:?} has no record"),
+                format!("{} has no record", json::quoted(id)),
             ));
         };
         if let Some(first) = first_seen[index] {
             return Err(ActivityError::snapshot(
                 path,
-                format!("duplicate id {id:?} (first at order[{first}])"),
+                format!(
+                    "duplicate id {} (first at order[{first}])",
+                    json::quoted(id)
+                ),
             ));
         }
         first_seen[index] = Some(i);
@@ -339,14 +350,14 @@ fn record_from_snapshot(key: &str, value: &Value) -> Result<ActivityRecord, Acti
     if message_id != key {
         return Err(ActivityError::snapshot(
             record.at("message_id"),
-            format!("{message_id:?} differs from the record's key"),
+            format!("{} differs from the record's key", json::quoted(message_id)),
         ));
     }
     let direction = record.string("direction")?;
     let direction = Direction::parse(direction).ok_or_else(|| {
         ActivityError::snapshot(
             record.at("direction"),
-            format!("must be \"in\" or \"out\", got {direction:?}"),
+            format!("must be \"in\" or \"out\", got {}", json::quoted(direction)),
         )
     })?;
     let envelope_path = record.at("envelope");
@@ -356,7 +367,7 @@ fn record_from_snapshot(key: &str, value: &Value) -> Result<ActivityRecord, Acti
         Ok(id) => {
             return Err(ActivityError::snapshot(
                 dotted(&envelope_path, "message_id"),
-                format!("{id:?} differs from the record's key"),
+                format!("{} differs from the record's key", json::quoted(id)),
             ))
         }
         Err(e) => return Err(relocate(e, &envelope_path)),
@@ -418,7 +429,7 @@ fn dotted(path: &str, name: &str) -> String {
 
 /// `records["<id>"]`, the id JSON-quoted.
 fn record_path(id: &str) -> String {
-    format!("records[{id:?}]")
+    format!("records[{}]", json::quoted(id))
 }
 
 fn must_be(path: &str, expected: &str, got: &Value) -> ActivityError {

@@ -7,6 +7,7 @@ use serde_json::Value;
 use super::error::ActivityError;
 use super::json::integer_in;
 use crate::core::describe::kind;
+use crate::core::json;
 use crate::core::number::MAX_SAFE_INTEGER;
 
 /// Chooses victims for a custom strategy (the JS `{ victims(order, excess) }` object).
@@ -57,7 +58,8 @@ impl Strategy {
                 other => Err(ActivityError::invalid(
                     "strategy",
                     format!(
-                        "must be 'fifo', 'lifo', 'settled-first', {{ random: {{ seed }} }} or {{ victims }}, got {other:?}"
+                        "must be 'fifo', 'lifo', 'settled-first', {{ random: {{ seed }} }} or {{ victims }}, got {}",
+                        json::quoted(other)
                     ),
                 )),
             },
@@ -114,7 +116,7 @@ impl OnFull {
             "reject" => Ok(OnFull::Reject),
             other => Err(ActivityError::invalid(
                 "onFull",
-                format!("must be 'evict' or 'reject', got {other:?}"),
+                format!("must be 'evict' or 'reject', got {}", json::quoted(other)),
             )),
         }
     }

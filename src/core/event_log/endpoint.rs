@@ -14,6 +14,10 @@ pub const MAX_LIMIT: u32 = 500;
 pub const HEARTBEAT_INTERVAL_SECONDS: u32 = 15;
 /// SSE comment frame that keeps idle connections (and proxies) alive.
 pub const SSE_HEARTBEAT: &str = ": heartbeat\n\n";
+/// The first frame of every live tail, sent at once so that the response (and
+/// `EventSource.onopen`) does not wait for the first event or heartbeat: the client's
+/// reconnection delay, in milliseconds.
+pub const SSE_RETRY: &str = "retry: 3000\n\n";
 
 /// Parsed `?since=&limit=`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -23,7 +23,8 @@
 
 use super::keys::{session_of, KeyLayout, PrefixError};
 use super::member::{decode_member, encode_payload};
-use super::BadReply;
+use super::{BadReply, ReadJson};
+use crate::core::json;
 use crate::core::payload::Payload;
 use serde_json::Value;
 use std::fmt;
@@ -269,25 +270,19 @@ fn identity(payload: &Payload) -> (Option<&str>, f64) {
 /// A number as text Redis reads back exactly: the shortest decimal that round-trips (serde_json's,
 /// i.e. ryu's; Redis parses exponent notation too), so no precision is lost on the way into a score.
 fn redis_number(value: f64) -> String {
-    // Finite numbers always serialize.
-    serde_json::to_string(&value).unwrap_or_default()
+    json::text(&value)
 }
 
-/// A score as Redis prints it (`%.17g`, or `inf` / `-inf`).
-fn parse_score(text: &str) -> Option<f64> {
+/// A score as Redis prints it (`%.17g`, or `inf` / `-inf`); the digits are read as a JSON
+/// number by `read_json`.
+fn parse_score(text: &str, read_json: &mut ReadJson) -> Option<f64> {
     match text {
         "inf" | "+inf" => Some(f64::INFINITY),
         "-inf" => Some(f64::NEG_INFINITY),
-        _ => serde_json::from_str::<Value>(text.strip_prefix('+').unwrap_or(text))
+        _ => read_json(text.strip_prefix('+').unwrap_or(text))
             .ok()?
             .as_f64(),
     }
-}
-
-/// A reply value quoted in a message, as JSON.
-fn json_text(value: &Value) -> String {
-    // Serializing a `Value` cannot fail.
-    serde_json::to_string(value).unwrap_or_default()
 }
 
 /// The reply of the add script.
@@ -328,14 +323,14 @@ fn outcome(status: &Value, evicted: &Value, merged: &Value) -> Result<AddOutcome
         _ => {
             return Err(BadReply::new(format!(
                 "unknown add status {}",
-                json_text(status)
+                json::text(status)
             )))
         }
     };
     let count = |value: &Value| {
         value
             .as_u64()
-            .ok_or_else(|| BadReply::new(format!("expected a count, got {}", json_text(value))))
+            .ok_or_else(|| BadReply::new(format!("expected a count, got {}", json::text(value))))
     };
     Ok(AddOutcome {
         status,
@@ -344,8 +339,9 @@ fn outcome(status: &Value, evicted: &Value, merged: &Value) -> Result<AddOutcome
     })
 }
 
-/// The reply of the drain script: events read back and put in order.
-pub fn decode_drain(reply: &Value) -> Result<Drained, BadReply> {
+/// The reply of the drain script: events read back (their JSON text by `read_json`) and put
+/// in order.
+pub fn decode_drain(reply: &Value, read_json: &mut ReadJson) -> Result<Drained, BadReply> {
     let shape = || BadReply::new("the drain script returns {replayed, member, score, ...}");
     let items = reply.as_array().ok_or_else(shape)?;
     let (flag, pairs) = items.split_first().ok_or_else(shape)?;
@@ -363,16 +359,19 @@ pub fn decode_drain(reply: &Value) -> Result<Drained, BadReply> {
         let member = pair[0].as_str().ok_or_else(|| {
             BadReply::new(format!(
                 "a member must be a string, got {}",
-                json_text(&pair[0])
+                json::text(&pair[0])
             ))
         })?;
-        let score = pair[1].as_str().and_then(parse_score).ok_or_else(|| {
-            BadReply::new(format!(
-                "a score must be a number as text, got {}",
-                json_text(&pair[1])
-            ))
-        })?;
-        match decode_member(member) {
+        let score = pair[1]
+            .as_str()
+            .and_then(|text| parse_score(text, read_json))
+            .ok_or_else(|| {
+                BadReply::new(format!(
+                    "a score must be a number as text, got {}",
+                    json::text(&pair[1])
+                ))
+            })?;
+        match decode_member(member, read_json) {
             Ok(payload) => events.push(DrainedEvent {
                 score,
                 member: member.to_string(),
@@ -403,7 +402,7 @@ pub fn decode_size(reply: &Value) -> Result<u64, BadReply> {
     reply.as_u64().ok_or_else(|| {
         BadReply::new(format!(
             "the size script returns a count, got {}",
-            json_text(reply)
+            json::text(reply)
         ))
     })
 }
@@ -412,7 +411,16 @@ pub fn decode_size(reply: &Value) -> Result<u64, BadReply> {
 mod tests {
     use super::*;
     use crate::core::payload::parse_payload;
+    use crate::core::redis::read_json_with_serde;
     use serde_json::json;
+
+    fn decode_drain(reply: &Value) -> Result<Drained, BadReply> {
+        super::decode_drain(reply, &mut read_json_with_serde)
+    }
+
+    fn parse_score(text: &str) -> Option<f64> {
+        super::parse_score(text, &mut read_json_with_serde)
+    }
 
     fn payload(value: Value) -> Payload {
         parse_payload(&value).unwrap()

@@ -13,13 +13,13 @@
 //! the Python SDK's `from_dict` reads and its writer never writes: payloads without it read
 //! as `null`.
 
+use super::ReadJson;
+use crate::core::json;
 use crate::core::payload::{self, Payload, PayloadError};
 
 /// The compact, ASCII-only JSON of a payload, as the Python SDK writes it.
 pub fn encode_payload(payload: &Payload) -> String {
-    // Serializing a payload (strings, finite numbers, options, vectors) cannot fail.
-    let json = serde_json::to_string(payload).unwrap_or_default();
-    ensure_ascii(&json)
+    ensure_ascii(&json::text(payload))
 }
 
 /// `json` (serde_json's compact output) with Python's `ensure_ascii` escaping: serde_json has
@@ -79,17 +79,22 @@ pub fn member_json(member: &str) -> &str {
     }
 }
 
-/// A member read back as a payload (validated and normalised like `parsePayload`).
-pub fn decode_member(member: &str) -> Result<Payload, UnreadableMember> {
-    let value: serde_json::Value = serde_json::from_str(member_json(member))
-        .map_err(|error| UnreadableMember::NotJson(error.to_string()))?;
+/// A member read back as a payload (validated and normalised like `parsePayload`); its JSON
+/// text is read by `read_json`.
+pub fn decode_member(member: &str, read_json: &mut ReadJson) -> Result<Payload, UnreadableMember> {
+    let value = read_json(member_json(member)).map_err(UnreadableMember::NotJson)?;
     payload::parse_payload(&value).map_err(UnreadableMember::Invalid)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::redis::read_json_with_serde;
     use serde_json::json;
+
+    fn decode_member(member: &str) -> Result<Payload, UnreadableMember> {
+        super::decode_member(member, &mut read_json_with_serde)
+    }
 
     fn parsed(value: serde_json::Value) -> Payload {
         payload::parse_payload(&value).unwrap()

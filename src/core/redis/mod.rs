@@ -6,7 +6,7 @@
 //!   and the prefix rule that keeps one prefix from ever reading another's keys.
 //! - [`member`]: the Python-compatible member encoding (`{8 hex}:{compact JSON, ASCII only}`)
 //!   and its reading (with or without the hex prefix).
-//! - [`scripts`]: the Lua scripts (one request per operation, atomic) and their SHA-1s.
+//! - [`scripts`]: the Lua scripts (one request per operation, atomic).
 //! - [`buffer`]: score and window rules, the command plans of add / drain / size / fence, and
 //!   the decoding of their replies (drain ordering: chronological, ties in arrival order).
 
@@ -16,6 +16,21 @@ pub mod member;
 pub mod scripts;
 
 use std::fmt;
+
+use serde_json::Value;
+
+/// Reads JSON text into a value; `Err` says why the text is not JSON. The Redis code reads
+/// the JSON text in replies (members, scores) only through one of these, so the platform's
+/// parser does the reading: JS's `JSON.parse` in the module (native, and the module carries
+/// no JSON parser), serde_json in `cargo test` ([`read_json_with_serde`]).
+pub type ReadJson<'a> = dyn FnMut(&str) -> Result<Value, String> + 'a;
+
+/// serde_json's reader, for tests (JSON.parse and serde_json accept the same texts, up to
+/// their messages).
+#[cfg(test)]
+pub(crate) fn read_json_with_serde(text: &str) -> Result<Value, String> {
+    serde_json::from_str(text).map_err(|error| error.to_string())
+}
 
 /// A reply from Redis that does not have the shape a script returns (another server, a
 /// gateway that rewrote it, a truncated body...). `problem` says what was wrong.

@@ -1,8 +1,9 @@
 //! The Lua scripts of the Redis event buffer. Each operation is one script, so one HTTP
 //! request and atomic on the server. Every key and value arrives through KEYS and ARGV; the
-//! script text never changes, so its SHA-1 is stable and EVALSHA finds it cached. The one key
-//! a script builds itself is a session ZSET (`ARGV[1] .. session`), from session ids it reads
-//! from the sessions SET: a drain cannot know them before it runs.
+//! script text never changes, so its SHA-1 (computed by the JS client) is stable and EVALSHA
+//! finds it cached. The one key a script builds itself is a session ZSET
+//! (`ARGV[1] .. session`), from session ids it reads from the sessions SET: a drain cannot
+//! know them before it runs.
 //!
 //! Write safety: Redis does not roll a script back when a command in it fails, so each
 //! script checks the types of the keys it writes before its first write; foreign data under
@@ -120,24 +121,9 @@ end
 return n
 "#;
 
-/// The SHA-1 of a script's text as lowercase hex: the name EVALSHA runs it by.
-pub fn sha1_hex(source: &str) -> String {
-    sha1_smol::Sha1::from(source).digest().to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sha1_is_the_digest_redis_names_scripts_by() {
-        // `SCRIPT LOAD "return 1"` answers this digest; so does `printf 'return 1' | sha1sum`.
-        assert_eq!(
-            sha1_hex("return 1"),
-            "e0e1f9fabfc9d4800c877a703b823ac0578ff8db"
-        );
-        assert_eq!(sha1_hex(""), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
-    }
 
     #[test]
     fn scripts_name_no_key_of_the_layout() {
